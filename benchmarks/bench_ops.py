@@ -1,0 +1,159 @@
+"""Time the chunkwise ops against the step-by-step loops (CPU, float32).
+
+Prints a markdown table: forward and forward+backward time of the chunkwise
+"torch" backend and of the step loop, for linear attention and the delta rule,
+with the speed-up (step loop time / chunkwise time). Backward uses a dense
+random output gradient (as in training; a `.sum()` loss would hand autograd an
+expanded, stride-0 gradient that takes slow matmul paths) and computes the
+gradients of q, k, v (and beta). By default the step loop's forward+backward
+is skipped above T=1024 (minutes per run).
+
+    python benchmarks/bench_ops.py                 # B=4, H=8, D=64, T in 256 1024 4096 (~2 min)
+    python benchmarks/bench_ops.py --T 1024 --repeats 5 --threads 2 --step-loop-backward-max-T 4096
+
+`kernels` must be importable: installed (`pip install -e .`, as `make install`
+does), or run from the repository root as `python -m benchmarks.bench_ops`.
+"""
+
+import argparse
+import statistics
+import time
+from datetime import date
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+
+import kernels
+from kernels.reference import delta_rule_step_loop, linear_attention_step_loop
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--T", type=int, nargs="+", default=[256, 1024, 4096], help="sequence lengths")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--head-dim", type=int, default=64, help="Dk = Dv")
+    parser.add_argument("--chunk-size", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of the chunkwise forms (median reported)")
+    parser.add_argument(
+        "--step-loop-repeats", type=int, default=2, help="timed runs of the step loops (median reported)"
+    )
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    parser.add_argument("--step-loop-max-T", type=int, default=4096, help="skip the step loop for longer sequences")
+    parser.add_argument(
+        "--step-loop-backward-max-T",
+        type=int,
+        default=1024,
+        help="skip the step loop's forward+backward for longer sequences (it keeps every step's state for autograd: "
+        "one run at T=4096 took ~3 min on a 2-core machine)",
+    )
+    return parser.parse_args()
+
+
+def make_inputs(batch: int, seq_len: int, heads: int, head_dim: int) -> dict:
+    """Delta Net style q, k, v, beta: phi = sumnorm(elu + 1) keys and queries, beta = sigmoid(.)."""
+
+    def phi(z: torch.Tensor) -> torch.Tensor:
+        positive = F.elu(z) + 1
+        return positive / positive.sum(dim=-1, keepdim=True)
+
+    shape = (batch, seq_len, heads, head_dim)
+    return {
+        "q": phi(torch.randn(shape)).requires_grad_(),
+        "k": phi(torch.randn(shape)).requires_grad_(),
+        "v": torch.randn(shape).requires_grad_(),
+        "beta": torch.sigmoid(torch.randn(shape[:3])).requires_grad_(),
+    }
+
+
+def median_seconds(run: Callable[[], None], repeats: int) -> float:
+    """Median wall time of `repeats` runs after one warm-up run."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_forward(op: Callable, inputs: dict, repeats: int) -> float:
+    """Median seconds of op(**inputs) without autograd."""
+
+    def forward() -> None:
+        with torch.no_grad():
+            op(**inputs)
+
+    return median_seconds(forward, repeats)
+
+
+def time_forward_backward(op: Callable, inputs: dict, repeats: int) -> float:
+    """Median seconds of op(**inputs) -> (output, state) and the gradients of all inputs."""
+    leaves = list(inputs.values())
+    output_grad = torch.randn_like(inputs["v"])
+
+    def forward_backward() -> None:
+        output, _ = op(**inputs)
+        torch.autograd.grad(output, leaves, output_grad)
+
+    return median_seconds(forward_backward, repeats)
+
+
+def milliseconds(seconds: Optional[float]) -> str:
+    return "skipped" if seconds is None else f"{seconds * 1e3:.1f}"
+
+
+def speedup(step_seconds: Optional[float], chunk_seconds: float) -> str:
+    return "" if step_seconds is None else f"{step_seconds / chunk_seconds:.1f}x"
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    # op name -> (chunkwise form, step loop, input names)
+    ops = {
+        "linear attention": (
+            lambda **inputs: kernels.linear_attention(**inputs, backend="torch", chunk_size=args.chunk_size),
+            linear_attention_step_loop,
+            ("q", "k", "v"),
+        ),
+        "delta rule": (
+            lambda **inputs: kernels.delta_rule(**inputs, backend="torch", chunk_size=args.chunk_size),
+            delta_rule_step_loop,
+            ("q", "k", "v", "beta"),
+        ),
+    }
+
+    print(
+        f"CPU float32, B={args.batch}, H={args.heads}, Dk=Dv={args.head_dim}, chunk size {args.chunk_size}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {date.today()}; median of {args.repeats} "
+        f"runs (chunkwise) and {args.step_loop_repeats} runs (step loop) after one warm-up run\n"
+    )
+    print(
+        "| op | T | chunk fwd (ms) | step fwd (ms) | fwd speed-up "
+        "| chunk fwd+bwd (ms) | step fwd+bwd (ms) | fwd+bwd speed-up |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for seq_len in args.T:
+        all_inputs = make_inputs(args.batch, seq_len, args.heads, args.head_dim)
+        for name, (chunkwise, step_loop, input_names) in ops.items():
+            inputs = {input_name: all_inputs[input_name] for input_name in input_names}
+            chunk_fwd = time_forward(chunkwise, inputs, args.repeats)
+            chunk_fwd_bwd = time_forward_backward(chunkwise, inputs, args.repeats)
+            step_fwd = step_fwd_bwd = None
+            if seq_len <= args.step_loop_max_T:
+                step_fwd = time_forward(step_loop, inputs, args.step_loop_repeats)
+            if seq_len <= args.step_loop_backward_max_T:
+                step_fwd_bwd = time_forward_backward(step_loop, inputs, args.step_loop_repeats)
+            print(
+                f"| {name} | {seq_len} | {milliseconds(chunk_fwd)} | {milliseconds(step_fwd)} | "
+                f"{speedup(step_fwd, chunk_fwd)} | {milliseconds(chunk_fwd_bwd)} | {milliseconds(step_fwd_bwd)} | "
+                f"{speedup(step_fwd_bwd, chunk_fwd_bwd)} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

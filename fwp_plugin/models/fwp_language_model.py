@@ -1,0 +1,243 @@
+"""The fast weight programmer language model: config, decoder and model.
+
+``fwp_lm`` is a decoder-only LM whose blocks hold a fast-weight sublayer
+chosen by ``--fast-weight-type`` in place of softmax attention. Tokens go
+through (adaptive) embeddings scaled by sqrt(D), optional sinusoidal
+positions, the blocks, a final LayerNorm (pre-norm) and an (adaptive) softmax.
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+import torch
+from fairseq import options
+from fairseq.dataclass import ChoiceEnum, FairseqDataclass
+from fairseq.models import FairseqIncrementalDecoder, FairseqLanguageModel, register_model
+from fairseq.modules import (
+    AdaptiveInput,
+    AdaptiveSoftmax,
+    FairseqDropout,
+    LayerNorm,
+    SinusoidalPositionalEmbedding,
+)
+from omegaconf import II
+from torch import nn
+
+from ..modules import FAST_WEIGHT_SUBLAYERS, FEATURE_MAP_NAMES, FastWeightDecoderLayer
+
+
+@dataclass
+class FastWeightLanguageModelConfig(FairseqDataclass):
+    fast_weight_type: ChoiceEnum(list(FAST_WEIGHT_SUBLAYERS)) = field(
+        default="delta",
+        metadata={"help": "fast-weight sublayer of every block: 'linear' (Linear "
+                  "Transformer, sum rule) or 'delta' (Delta Net, delta rule)"},
+    )
+    feature_map: ChoiceEnum(list(FEATURE_MAP_NAMES)) = field(
+        default="elu1_sumnorm",
+        metadata={"help": "feature map phi for keys and queries: elu1 (elu+1), "
+                  "elu1_sumnorm (elu+1 then sum normalisation; the paper's delta-rule map), "
+                  "dpfp / dpfp_sumnorm (DPFP with --dpfp-nu), silu_l2 (L2-normalised SiLU), "
+                  "softmax (over one head)"},
+    )
+    dpfp_nu: int = field(
+        default=1, metadata={"help": "nu of the DPFP feature map (keys get 2*nu*d_head entries)"}
+    )
+    attn_normalize: bool = field(
+        default=False,
+        metadata={"help": "linear attention only: divide the output by (z_t . q_t + eps), "
+                  "z_t the running key sum (the paper's LM setting skips it)"},
+    )
+    fw_no_output_scaling: bool = field(
+        default=False,
+        metadata={"help": "do not scale the fast-weight output by 1/sqrt(d_head) "
+                  "(the published LMs scale it)"},
+    )
+    beta_max: float = field(
+        default=1.0,
+        metadata={"help": "delta rule: beta = beta_max * sigmoid(b); 1.0 keeps beta in (0, 1) "
+                  "as in the paper, 2.0 allows negative eigenvalues (beyond the paper)"},
+    )
+    residual_from_normalized: bool = field(
+        default=False,
+        metadata={"help": "pre-norm only: the fast-weight sublayer returns LN(x) + FW(LN(x)) "
+                  "as published, instead of x + FW(LN(x))"},
+    )
+    decoder_post_norm: bool = field(
+        default=False,
+        metadata={"help": "post-norm blocks (LN after each residual) instead of pre-norm"},
+    )
+    no_decoder_final_norm: bool = field(
+        default=False, metadata={"help": "no LayerNorm after the last pre-norm block"}
+    )
+    dropout: float = field(
+        default=0.1,
+        metadata={"help": "dropout on embeddings, sublayer outputs and the FF hidden layer"},
+    )
+    decoder_embed_dim: int = field(default=128, metadata={"help": "model size D"})
+    decoder_ffn_embed_dim: int = field(
+        default=2048, metadata={"help": "hidden size of the position-wise feed-forward"}
+    )
+    decoder_layers: int = field(default=16, metadata={"help": "number of blocks"})
+    decoder_attention_heads: int = field(
+        default=8, metadata={"help": "number of fast-weight heads H (d_head = D / H)"}
+    )
+    no_token_positional_embeddings: bool = field(
+        default=False, metadata={"help": "no sinusoidal positional embeddings"}
+    )
+    no_scale_embedding: bool = field(
+        default=False, metadata={"help": "do not scale embeddings by sqrt(D)"}
+    )
+    share_decoder_input_output_embed: bool = field(
+        default=False,
+        metadata={"help": "tie input embeddings and output projection (no adaptive softmax)"},
+    )
+    adaptive_input: bool = field(default=False, metadata={"help": "use adaptive input embeddings"})
+    adaptive_input_factor: float = field(
+        default=4, metadata={"help": "adaptive input: dimension shrink factor between bands"}
+    )
+    adaptive_input_cutoff: Optional[str] = field(
+        default=None,
+        metadata={"help": "adaptive input: comma-separated cutoffs, e.g. 20000,40000,200000"},
+    )
+    adaptive_softmax_cutoff: Optional[str] = field(
+        default=None,
+        metadata={"help": "adaptive softmax: comma-separated cutoffs, e.g. 20000,40000,200000 "
+                  "(use with --criterion adaptive_loss)"},
+    )
+    adaptive_softmax_factor: float = field(
+        default=4, metadata={"help": "adaptive softmax: dimension shrink factor between bands"}
+    )
+    adaptive_softmax_dropout: float = field(
+        default=0.0, metadata={"help": "adaptive softmax: dropout in the tail projections"}
+    )
+    tie_adaptive_weights: bool = field(
+        default=False,
+        metadata={"help": "tie the adaptive softmax's word weights to the adaptive input's"},
+    )
+    tie_adaptive_proj: bool = field(
+        default=False,
+        metadata={"help": "also tie the adaptive softmax's band projections to the adaptive input's"},
+    )
+    tokens_per_sample: int = II("task.tokens_per_sample")
+    max_target_positions: Optional[int] = II("task.max_target_positions")
+
+
+def check_config(cfg) -> None:
+    """Reject settings the model cannot honour, naming the fix."""
+    if cfg.decoder_embed_dim % cfg.decoder_attention_heads != 0:
+        raise ValueError(
+            f"decoder_embed_dim={cfg.decoder_embed_dim} is not divisible by "
+            f"decoder_attention_heads={cfg.decoder_attention_heads}; "
+            "pick a head count that divides it"
+        )
+    if not 0 < cfg.beta_max <= 2:
+        raise ValueError(f"beta_max must be in (0, 2], got {cfg.beta_max}")
+    if cfg.tie_adaptive_weights:
+        if not (cfg.adaptive_input and cfg.adaptive_softmax_cutoff):
+            raise ValueError("--tie-adaptive-weights needs --adaptive-input and --adaptive-softmax-cutoff")
+        if cfg.adaptive_input_cutoff != cfg.adaptive_softmax_cutoff:
+            raise ValueError(
+                f"--tie-adaptive-weights needs equal cutoffs, got adaptive input "
+                f"{cfg.adaptive_input_cutoff} and adaptive softmax {cfg.adaptive_softmax_cutoff}"
+            )
+        if cfg.adaptive_input_factor != cfg.adaptive_softmax_factor:
+            raise ValueError("--tie-adaptive-weights needs equal adaptive input and softmax factors")
+    if cfg.share_decoder_input_output_embed and (cfg.adaptive_input or cfg.adaptive_softmax_cutoff):
+        raise ValueError(
+            "--share-decoder-input-output-embed is for plain embeddings; "
+            "with adaptive input/softmax use --tie-adaptive-weights"
+        )
+
+
+def parse_cutoff(text: Optional[str]):
+    return options.eval_str_list(text, type=int) if text else None
+
+
+class FastWeightDecoder(FairseqIncrementalDecoder):
+    """Tokens [B, T] -> logits [B, T, V] (or features [B, T, D] with adaptive softmax)."""
+
+    def __init__(self, cfg, dictionary):
+        super().__init__(dictionary)
+        embed_dim = cfg.decoder_embed_dim
+        self.max_target_positions = cfg.max_target_positions or cfg.tokens_per_sample
+        padding_idx = dictionary.pad()
+        if cfg.adaptive_input:
+            self.embed_tokens = AdaptiveInput(
+                len(dictionary), padding_idx, embed_dim, cfg.adaptive_input_factor,
+                embed_dim, parse_cutoff(cfg.adaptive_input_cutoff),
+            )
+        else:
+            self.embed_tokens = nn.Embedding(len(dictionary), embed_dim, padding_idx)
+            nn.init.normal_(self.embed_tokens.weight, mean=0, std=embed_dim**-0.5)
+            nn.init.constant_(self.embed_tokens.weight[padding_idx], 0)
+        self.embed_scale = 1.0 if cfg.no_scale_embedding else embed_dim**0.5
+        self.embed_positions = (
+            None if cfg.no_token_positional_embeddings
+            else SinusoidalPositionalEmbedding(embed_dim, padding_idx, init_size=self.max_target_positions + padding_idx + 1)
+        )
+        self.dropout_module = FairseqDropout(cfg.dropout, module_name=type(self).__name__)
+        self.layers = nn.ModuleList(FastWeightDecoderLayer(cfg) for _ in range(cfg.decoder_layers))
+        self.final_norm = (
+            LayerNorm(embed_dim) if not cfg.decoder_post_norm and not cfg.no_decoder_final_norm else None
+        )
+        self.adaptive_softmax = None
+        self.output_projection = None
+        if cfg.adaptive_softmax_cutoff:
+            self.adaptive_softmax = AdaptiveSoftmax(
+                len(dictionary), embed_dim, parse_cutoff(cfg.adaptive_softmax_cutoff),
+                cfg.adaptive_softmax_dropout, factor=cfg.adaptive_softmax_factor,
+                adaptive_inputs=self.embed_tokens if cfg.tie_adaptive_weights else None,
+                tie_proj=cfg.tie_adaptive_proj,
+            )
+        else:
+            self.output_projection = nn.Linear(embed_dim, len(dictionary), bias=False)
+            if cfg.share_decoder_input_output_embed:
+                self.output_projection.weight = self.embed_tokens.weight
+            else:
+                nn.init.normal_(self.output_projection.weight, mean=0, std=embed_dim**-0.5)
+
+    def forward(
+        self,
+        prev_output_tokens: torch.Tensor,
+        encoder_out=None,
+        incremental_state: Optional[Dict[str, Dict[str, Optional[torch.Tensor]]]] = None,
+        features_only: bool = False,
+        **unused,
+    ):
+        """prev_output_tokens: [B, T]. With ``incremental_state`` only the last
+        token is new (fairseq's decoding convention); the fast weights carry the rest."""
+        features = self.extract_features(prev_output_tokens, incremental_state)
+        output = features if features_only else self.output_layer(features)
+        return output, {"attn": [None], "inner_states": None}
+
+    def extract_features(self, prev_output_tokens, incremental_state=None):
+        """[B, T] -> [B, T, D] (only the last position when decoding incrementally)."""
+        positions = (
+            self.embed_positions(prev_output_tokens, incremental_state=incremental_state)
+            if self.embed_positions is not None else None
+        )
+        if incremental_state is not None:
+            prev_output_tokens = prev_output_tokens[:, -1:]
+        x = self.embed_scale * self.embed_tokens(prev_output_tokens)
+        if positions is not None:
+            x = x + positions
+        x = self.dropout_module(x)
+        for layer in self.layers:
+            x = layer(x, incremental_state)
+        return self.final_norm(x) if self.final_norm is not None else x
+
+    def output_layer(self, features: torch.Tensor) -> torch.Tensor:
+        """Features stay features under adaptive softmax (the criterion applies it)."""
+        return features if self.adaptive_softmax is not None else self.output_projection(features)
+
+    def max_positions(self) -> int:
+        return self.max_target_positions
+
+
+@register_model("fwp_lm", dataclass=FastWeightLanguageModelConfig)
+class FastWeightLanguageModel(FairseqLanguageModel):
+    @classmethod
+    def build_model(cls, cfg, task):
+        check_config(cfg)
+        return cls(FastWeightDecoder(cfg, task.target_dictionary))

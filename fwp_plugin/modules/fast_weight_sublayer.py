@@ -1,0 +1,99 @@
+"""The multi-head frame shared by every fast-weight sublayer.
+
+A fast-weight sublayer maps ``x: [B, T, D]`` to ``y: [B, T, D]``:
+
+    slow = W_slow x_t                      # one bias-free projection, H * n outputs
+    y^h  = fast net of head h on slow^h    # defined by the subclass
+    y    = dropout(W_o concat_h(y^h / sqrt(d)))   # 1/sqrt(d) unless fw_no_output_scaling
+
+The fast net's state (its fast weights) is kept in fairseq's
+``incremental_state`` between calls, so token-by-token decoding continues the
+same recurrence as a full-sequence forward.
+"""
+
+from abc import ABC, abstractmethod
+from typing import Dict, Optional, Tuple, Union
+
+import torch
+from fairseq.incremental_decoding_utils import with_incremental_state
+from fairseq.modules import FairseqDropout
+from torch import nn
+
+from .feature_maps import FeatureMap
+
+FastState = Union[torch.Tensor, Tuple["FastState", ...]]
+
+
+def map_state(fn, state: FastState) -> FastState:
+    """Apply ``fn`` to every tensor of a (possibly nested tuple) state."""
+    if isinstance(state, tuple):
+        return tuple(map_state(fn, s) for s in state)
+    return fn(state)
+
+
+@with_incremental_state
+class FastWeightSublayer(nn.Module, ABC):
+    """Base class: slow projection, heads, output projection and state keeping.
+
+    Subclasses give ``slow_outputs_per_head(d)`` (n above) and implement
+    ``fast_forward(slow, initial_state, output_final_state) -> (y, final_state)``
+    with ``slow: [B, T, H, n]`` and ``y: [B, T, H, d]``.
+    """
+
+    def __init__(self, cfg):
+        super().__init__()
+        embed_dim, num_heads = cfg.decoder_embed_dim, cfg.decoder_attention_heads
+        if embed_dim % num_heads != 0:
+            raise ValueError(
+                f"decoder_embed_dim={embed_dim} is not divisible by "
+                f"decoder_attention_heads={num_heads}; pick a head count that divides it"
+            )
+        self.num_heads = num_heads
+        self.head_dim = embed_dim // num_heads
+        self.feature_map = FeatureMap(cfg.feature_map, cfg.dpfp_nu)
+        self.scale_output = not cfg.fw_no_output_scaling
+        self.slow_net = nn.Linear(
+            embed_dim, num_heads * self.slow_outputs_per_head(self.head_dim), bias=False
+        )
+        self.out_proj = nn.Linear(num_heads * self.head_dim, embed_dim, bias=False)
+        self.dropout_module = FairseqDropout(cfg.dropout, module_name=type(self).__name__)
+
+    @staticmethod
+    @abstractmethod
+    def slow_outputs_per_head(head_dim: int) -> int:
+        """How many slow-net outputs one head reads."""
+
+    @abstractmethod
+    def fast_forward(
+        self,
+        slow: torch.Tensor,
+        initial_state: Optional[FastState],
+        output_final_state: bool,
+    ) -> Tuple[torch.Tensor, Optional[FastState]]:
+        """slow: [B, T, H, n] -> (y: [B, T, H, d], final state or None)."""
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        incremental_state: Optional[Dict[str, Dict[str, Optional[torch.Tensor]]]] = None,
+    ) -> torch.Tensor:
+        """x: [B, T, D] -> [B, T, D]; continues from and updates ``incremental_state``."""
+        batch, length, _ = x.shape
+        slow = self.slow_net(x).view(batch, length, self.num_heads, -1)
+        saved = self.get_incremental_state(incremental_state, "fast_state")
+        initial_state = saved["state"] if saved else None
+        y, final_state = self.fast_forward(
+            slow, initial_state, output_final_state=incremental_state is not None
+        )
+        if incremental_state is not None:
+            self.set_incremental_state(incremental_state, "fast_state", {"state": final_state})
+        if self.scale_output:
+            y = y * self.head_dim**-0.5
+        return self.dropout_module(self.out_proj(y.reshape(batch, length, -1)))
+
+    def reorder_incremental_state(self, incremental_state, new_order: torch.Tensor):
+        """Reorder the batch axis of the kept state (beam search)."""
+        saved = self.get_incremental_state(incremental_state, "fast_state")
+        if saved:
+            reordered = map_state(lambda s: s.index_select(0, new_order), saved["state"])
+            self.set_incremental_state(incremental_state, "fast_state", {"state": reordered})

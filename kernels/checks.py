@@ -1,0 +1,87 @@
+"""Input validation shared by the public ops.
+
+Every error names the argument, what was received and what was expected.
+Sizes: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H];
+fast weights W: [B, H, Dv, Dk]; key sum z: [B, H, Dk]. B, T, H, Dk are read
+from q and Dv from v.
+"""
+
+from typing import Optional, Sequence
+
+import torch
+
+
+def check_tensor(name: str, x: object, reference: Optional[torch.Tensor] = None) -> None:
+    """x is a floating-point tensor, on the device of `reference` when given."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must have a floating-point dtype, got {x.dtype}")
+    if reference is not None and x.device != reference.device:
+        raise ValueError(f"{name} is on device {x.device}, expected {reference.device} (the device of q)")
+
+
+def check_shape(name: str, x: torch.Tensor, expected: Sequence[int], layout: str) -> None:
+    """x.shape == expected; `layout` names the dimensions, e.g. "[B, T, H, Dk]"."""
+    if tuple(x.shape) != tuple(expected):
+        raise ValueError(f"{name} has shape {tuple(x.shape)}, expected {tuple(expected)} = {layout}")
+
+
+def check_sequences(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
+    """q, k: [B, T, H, Dk] and v: [B, T, H, Dv], T >= 1, one floating dtype and one device."""
+    check_tensor("q", q)
+    check_tensor("k", k, reference=q)
+    check_tensor("v", v, reference=q)
+    for name, x in (("q", q), ("k", k), ("v", v)):
+        if x.dim() != 4:
+            raise ValueError(f"{name} has shape {tuple(x.shape)}, expected 4 dimensions [B, T, H, D]")
+        if x.dtype != q.dtype:
+            raise TypeError(f"{name} has dtype {x.dtype}, expected {q.dtype} (the dtype of q)")
+    batch, seq_len, heads, key_dim = q.shape
+    if seq_len < 1:
+        raise ValueError(f"q has shape {tuple(q.shape)}, expected a sequence length T >= 1 in [B, T, H, Dk]")
+    check_shape("k", k, (batch, seq_len, heads, key_dim), "[B, T, H, Dk] of q")
+    check_shape("v", v, (batch, seq_len, heads, v.shape[-1]), "[B, T, H, Dv] with B, T, H of q")
+
+
+def check_beta(beta: torch.Tensor, q: torch.Tensor) -> None:
+    """beta: [B, T, H], floating, on the device of q (any floating dtype)."""
+    check_tensor("beta", beta, reference=q)
+    check_shape("beta", beta, q.shape[:3], "[B, T, H] of q")
+
+
+def check_fast_weights(name: str, state: torch.Tensor, q: torch.Tensor, v: torch.Tensor) -> None:
+    """state: [B, H, Dv, Dk], floating, on the device of q (any floating dtype)."""
+    batch, _, heads, key_dim = q.shape
+    check_tensor(name, state, reference=q)
+    check_shape(name, state, (batch, heads, v.shape[-1], key_dim), "[B, H, Dv, Dk]")
+
+
+def check_linear_attention_state(initial_state: object, normalize: bool, q: torch.Tensor, v: torch.Tensor) -> None:
+    """None, W: [B, H, Dv, Dk], or with normalize=True the pair (W, z: [B, H, Dk])."""
+    if initial_state is None:
+        return
+    if not normalize:
+        if not isinstance(initial_state, torch.Tensor):
+            raise TypeError(
+                f"initial_state must be the fast weights W [B, H, Dv, Dk] when normalize=False, "
+                f"got {type(initial_state).__name__}"
+            )
+        check_fast_weights("initial_state", initial_state, q, v)
+        return
+    if not isinstance(initial_state, (tuple, list)) or len(initial_state) != 2:
+        raise TypeError(
+            f"initial_state must be the pair (W [B, H, Dv, Dk], z [B, H, Dk]) when normalize=True, "
+            f"got {type(initial_state).__name__}"
+        )
+    weights, key_sum = initial_state
+    check_fast_weights("initial_state[0] (W)", weights, q, v)
+    batch, _, heads, key_dim = q.shape
+    check_tensor("initial_state[1] (z)", key_sum, reference=q)
+    check_shape("initial_state[1] (z)", key_sum, (batch, heads, key_dim), "[B, H, Dk]")
+
+
+def check_chunk_size(chunk_size: object) -> None:
+    """chunk_size is a positive int."""
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")

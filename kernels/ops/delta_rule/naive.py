@@ -1,0 +1,38 @@
+"""The delta rule as a loop over time steps (the reference for the chunkwise form).
+
+Per batch element and head, with W: [Dv, Dk] starting at the initial state
+(zero by default):
+
+    W_t = W_{t-1} + beta_t (v_t - W_{t-1} k_t) k_t^T
+    o_t = W_t q_t                      (read after the update)
+"""
+
+from typing import Optional, Tuple
+
+import torch
+
+from kernels.precision import accumulation_dtype
+from kernels.state import initial_fast_weights
+
+
+def delta_rule_step_loop(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H] -> (o: [B, T, H, Dv], W: [B, H, Dv, Dk])."""
+    dtype = accumulation_dtype(q.dtype)
+    fast_weights = initial_fast_weights(initial_state, k, v, dtype)
+
+    outputs = []
+    for t in range(q.shape[1]):
+        q_t, k_t, v_t = (x[:, t].to(dtype) for x in (q, k, v))
+        beta_t = beta[:, t].to(dtype).unsqueeze(-1)
+        retrieved = torch.einsum("bhvk,bhk->bhv", fast_weights, k_t)
+        fast_weights = fast_weights + (beta_t * (v_t - retrieved)).unsqueeze(-1) * k_t.unsqueeze(-2)
+        outputs.append(torch.einsum("bhvk,bhk->bhv", fast_weights, q_t))
+    output = torch.stack(outputs, dim=1).to(q.dtype)
+    return output, fast_weights if output_final_state else None

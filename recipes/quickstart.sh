@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Train a small Delta Net language model on WikiText-2 text and print its test perplexity.
+#
+#   bash recipes/quickstart.sh DATA_DIR OUT_DIR
+#
+# DATA_DIR holds wiki.valid.tokens and wiki.test.tokens (WikiText-2). The model
+# trains on wiki.valid.tokens; the first half of wiki.test.tokens is the
+# validation set, the second half the test set. OUT_DIR gets data-bin/,
+# checkpoints/ and logs; re-running resumes from OUT_DIR/checkpoints.
+# Knobs (environment): ARCH, MAX_UPDATE, TOKENS_PER_SAMPLE, BATCH_SIZE,
+# MODEL_FLAGS (extra fairseq-train model flags), TRAIN_LINES / EVAL_LINES (use
+# only that many lines of each file: for quick tests).
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: bash recipes/quickstart.sh DATA_DIR OUT_DIR" >&2
+  exit 2
+fi
+DATA_DIR=$1
+OUT_DIR=$2
+ARCH=${ARCH:-fwp_delta_net_tiny}
+MAX_UPDATE=${MAX_UPDATE:-300}
+TOKENS_PER_SAMPLE=${TOKENS_PER_SAMPLE:-128}
+BATCH_SIZE=${BATCH_SIZE:-16}
+MODEL_FLAGS=${MODEL_FLAGS:---decoder-layers 4 --decoder-embed-dim 128 --decoder-attention-heads 8 --decoder-ffn-embed-dim 512}
+TRAIN_LINES=${TRAIN_LINES:-}
+EVAL_LINES=${EVAL_LINES:-}
+PLUGIN=$(cd "$(dirname "$0")/../fwp_plugin" && pwd)
+
+for split in valid test; do
+  if [ ! -f "$DATA_DIR/wiki.$split.tokens" ]; then
+    echo "error: $DATA_DIR/wiki.$split.tokens not found; DATA_DIR must hold WikiText-2's wiki.valid.tokens and wiki.test.tokens (e.g. ../shared/data/wikitext-2)" >&2
+    exit 1
+  fi
+done
+
+mkdir -p "$OUT_DIR/text"
+take() {  # take FILE [N]: the whole file, or its first N lines
+  if [ -n "${2:-}" ]; then head -n "$2" "$1"; else cat "$1"; fi
+}
+take "$DATA_DIR/wiki.valid.tokens" "$TRAIN_LINES" > "$OUT_DIR/text/train.txt"
+take "$DATA_DIR/wiki.test.tokens" "$EVAL_LINES" > "$OUT_DIR/text/heldout.txt"
+half=$(( ($(wc -l < "$OUT_DIR/text/heldout.txt") + 1) / 2 ))
+head -n "$half" "$OUT_DIR/text/heldout.txt" > "$OUT_DIR/text/valid.txt"
+tail -n "+$((half + 1))" "$OUT_DIR/text/heldout.txt" > "$OUT_DIR/text/test.txt"
+
+if [ ! -f "$OUT_DIR/data-bin/dict.txt" ]; then
+  fairseq-preprocess --only-source --task language_modeling \
+    --trainpref "$OUT_DIR/text/train.txt" --validpref "$OUT_DIR/text/valid.txt" \
+    --testpref "$OUT_DIR/text/test.txt" --destdir "$OUT_DIR/data-bin" --workers 2
+fi
+
+# shellcheck disable=SC2086  # MODEL_FLAGS is a list of flags
+fairseq-train "$OUT_DIR/data-bin" --user-dir "$PLUGIN" --task language_modeling \
+  --arch "$ARCH" $MODEL_FLAGS \
+  --tokens-per-sample "$TOKENS_PER_SAMPLE" --sample-break-mode none --batch-size "$BATCH_SIZE" \
+  --optimizer adam --adam-betas '(0.9, 0.98)' --lr 2e-3 --lr-scheduler inverse_sqrt \
+  --warmup-updates 100 --clip-norm 0.25 --max-update "$MAX_UPDATE" \
+  --save-dir "$OUT_DIR/checkpoints" --no-epoch-checkpoints \
+  --log-format simple --log-interval 50 --num-workers 0 --seed 1 \
+  2>&1 | tee "$OUT_DIR/train.log"
+
+fairseq-eval-lm "$OUT_DIR/data-bin" --user-dir "$PLUGIN" \
+  --path "$OUT_DIR/checkpoints/checkpoint_best.pt" --gen-subset test \
+  --tokens-per-sample "$TOKENS_PER_SAMPLE" --context-window $((TOKENS_PER_SAMPLE / 2)) \
+  --batch-size "$BATCH_SIZE" --num-workers 0 \
+  2>&1 | tee "$OUT_DIR/eval.log"
+
+ppl=$(sed -n 's/.*Perplexity: \([0-9.]*\).*/\1/p' "$OUT_DIR/eval.log" | tail -n 1)
+if [ -z "$ppl" ]; then
+  echo "error: fairseq-eval-lm printed no perplexity; see $OUT_DIR/eval.log" >&2
+  exit 1
+fi
+echo "test perplexity: $ppl"

@@ -1,0 +1,51 @@
+"""Backend selection: the `backend` argument, then FWP_BACKEND, then the default."""
+
+import pytest
+import torch
+
+import kernels
+from kernels.backend import select_implementation
+from kernels.ops.delta_rule.chunk import chunk_delta_rule
+from kernels.ops.linear_attention.chunk import chunk_linear_attention
+
+
+@pytest.fixture
+def inputs():
+    q, k = torch.rand(2, 1, 9, 2, 4)
+    return {"q": q, "k": k, "v": torch.randn(1, 9, 2, 3), "beta": torch.rand(1, 9, 2)}
+
+
+@pytest.mark.parametrize("op", [kernels.delta_rule, kernels.linear_attention])
+def test_unknown_backend_argument(inputs, op, monkeypatch):
+    monkeypatch.delenv("FWP_BACKEND", raising=False)
+    if op is kernels.linear_attention:
+        inputs.pop("beta")
+    message = r"unknown backend 'cuda' from the backend argument; valid choices: 'auto', 'torch'$"
+    with pytest.raises(ValueError, match=message):
+        op(**inputs, backend="cuda")
+
+
+def test_unknown_backend_from_environment(inputs, monkeypatch):
+    monkeypatch.setenv("FWP_BACKEND", "triton")
+    message = r"unknown backend 'triton' from the environment variable FWP_BACKEND; valid choices: 'auto', 'torch'$"
+    with pytest.raises(ValueError, match=message):
+        kernels.delta_rule(**inputs)
+
+
+def test_backend_argument_overrides_environment(inputs, monkeypatch):
+    monkeypatch.setenv("FWP_BACKEND", "triton")
+    output, _ = kernels.delta_rule(**inputs, backend="torch")
+    assert output.shape == (1, 9, 2, 3)
+
+
+@pytest.mark.parametrize("environment", [None, "torch", "auto"],
+                         ids=["FWP_BACKEND unset", "FWP_BACKEND=torch", "FWP_BACKEND=auto"])
+@pytest.mark.parametrize(
+    "op,chunkwise_form", [("delta_rule", chunk_delta_rule), ("linear_attention", chunk_linear_attention)]
+)
+def test_auto_selects_the_chunkwise_torch_form(monkeypatch, environment, op, chunkwise_form):
+    if environment is None:
+        monkeypatch.delenv("FWP_BACKEND", raising=False)
+    else:
+        monkeypatch.setenv("FWP_BACKEND", environment)
+    assert select_implementation(op, "auto") is chunkwise_form

@@ -1,0 +1,86 @@
+"""The fwp_lm model: registration, shapes, gradients, incremental decoding, generation."""
+
+import pytest
+import torch
+from fairseq.models import ARCH_MODEL_REGISTRY
+from fairseq import search
+from fairseq.sequence_generator import SequenceGenerator
+
+from fwp_plugin.models.architectures import ARCHITECTURES
+
+from plugin_helpers import build_model
+
+VARIANT_FLAGS = {
+    "linear": ("fwp_linear_transformer_tiny",),
+    "linear_normalized_dpfp": ("fwp_linear_transformer_tiny", "--attn-normalize",
+                               "--feature-map", "dpfp", "--dpfp-nu", "2"),
+    "delta": ("fwp_delta_net_tiny",),
+    "delta_silu_l2_beta2_postnorm": ("fwp_delta_net_tiny", "--feature-map", "silu_l2",
+                                     "--beta-max", "2", "--decoder-post-norm"),
+    "delta_standard_residual_no_positions": ("fwp_delta_net_tiny",
+                                             "--no-token-positional-embeddings",
+                                             "--fw-no-output-scaling"),
+}
+
+
+def test_every_architecture_is_registered():
+    for name in ARCHITECTURES:
+        assert name in ARCH_MODEL_REGISTRY, name
+
+
+@pytest.mark.parametrize("variant", VARIANT_FLAGS)
+def test_forward_shapes_and_gradients(variant, small_dictionary):
+    model = build_model(*VARIANT_FLAGS[variant][:1], small_dictionary, *VARIANT_FLAGS[variant][1:])
+    tokens = torch.randint(4, len(small_dictionary), (3, 11))
+    logits, _ = model(tokens)
+    assert logits.shape == (3, 11, len(small_dictionary))
+    logits.logsumexp(-1).mean().backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("variant", VARIANT_FLAGS)
+def test_token_by_token_decoding_matches_full_forward(variant, small_dictionary):
+    model = build_model(*VARIANT_FLAGS[variant][:1], small_dictionary, *VARIANT_FLAGS[variant][1:])
+    model.eval()
+    tokens = torch.randint(4, len(small_dictionary), (2, 9))
+    with torch.no_grad():
+        full, _ = model(tokens)
+        incremental_state = {}
+        steps = [model(tokens[:, : t + 1], incremental_state=incremental_state)[0]
+                 for t in range(tokens.shape[1])]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, rtol=1e-4, atol=1e-5)
+
+
+def test_reordering_the_state_follows_the_beam(small_dictionary):
+    model = build_model("fwp_delta_net_tiny", small_dictionary)
+    model.eval()
+    tokens = torch.randint(4, len(small_dictionary), (2, 6))
+    swapped = tokens.flip(0)
+    with torch.no_grad():
+        expected, _ = model(swapped)
+        incremental_state = {}
+        for t in range(3):
+            model(tokens[:, : t + 1], incremental_state=incremental_state)
+        model.decoder.reorder_incremental_state_scripting(incremental_state, torch.tensor([1, 0]))
+        for t in range(3, 6):
+            last, _ = model(swapped[:, : t + 1], incremental_state=incremental_state)
+    torch.testing.assert_close(last[:, -1], expected[:, -1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("sampling", [False, True])
+def test_sequence_generator_runs(sampling, small_dictionary):
+    model = build_model("fwp_delta_net_tiny", small_dictionary)
+    model.eval()
+    strategy = search.Sampling(small_dictionary, sampling_topk=5) if sampling else None
+    generator = SequenceGenerator(
+        [model], small_dictionary, beam_size=2, max_len_b=8, min_len=8, search_strategy=strategy
+    )
+    prefix = torch.randint(4, len(small_dictionary), (2, 3))
+    sample = {"net_input": {"src_tokens": prefix, "src_lengths": torch.tensor([3, 3])}}
+    hypotheses = generator.generate([model], sample, prefix_tokens=prefix)
+    for prefix_row, beams in zip(prefix, hypotheses):
+        assert len(beams) == 2
+        for hypothesis in beams:
+            assert torch.equal(hypothesis["tokens"][:3], prefix_row)
+            assert len(hypothesis["tokens"]) >= 8
