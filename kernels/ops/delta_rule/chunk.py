@@ -43,6 +43,25 @@ def wy_representation(k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor) -> T
     return solution.split([k.shape[-1], v.shape[-1]], dim=-1)
 
 
+def chunk_updates(k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+    """The chunk's rank-one updates U_S = U - W S^T: [..., C, Dv], so that S_t = S + sum_{s<=t} u_s k_s^T.
+
+    k: [..., C, Dk], v: [..., C, Dv], beta: [..., C], state S: [..., Dv, Dk] before the chunk.
+    """
+    w, u = wy_representation(k, v, beta)
+    return u - w @ state.transpose(-1, -2)
+
+
+def delta_rule_chunk(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, beta: torch.Tensor, state: torch.Tensor
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One chunk: q, k: [..., C, Dk]; v: [..., C, Dv]; beta: [..., C]; S: [..., Dv, Dk] -> (O: [..., C, Dv], S_next)."""
+    updates = chunk_updates(k, v, beta, state)  # U_S
+    scores = (q @ k.transpose(-1, -2)).tril_()  # [..., C, C]
+    output = q @ state.transpose(-1, -2) + scores @ updates
+    return output, state + updates.transpose(-1, -2) @ k
+
+
 def chunk_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -57,11 +76,8 @@ def chunk_delta_rule(
     state = initial_fast_weights(initial_state, k, v, dtype)
 
     outputs = []
-    for chunk_q, chunk_k, chunk_v, chunk_beta in iterate_chunks((q, k, v, beta), chunk_size, dtype):  # [B, H, C, ...]
-        w, u = wy_representation(chunk_k, chunk_v, chunk_beta)
-        updates = u - w @ state.transpose(-1, -2)  # U_S: [B, H, C, Dv]
-        scores = (chunk_q @ chunk_k.transpose(-1, -2)).tril_()  # [B, H, C, C]
-        outputs.append(chunk_q @ state.transpose(-1, -2) + scores @ updates)
-        state = state + updates.transpose(-1, -2) @ chunk_k
+    for chunk in iterate_chunks((q, k, v, beta), chunk_size, dtype):  # [B, H, C, ...]
+        output, state = delta_rule_chunk(*chunk, state)
+        outputs.append(output)
     output = merge_chunks(outputs, q.shape[1], q.dtype)
     return output, state if output_final_state else None
