@@ -203,16 +203,31 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
         encoder_out=None,
         incremental_state: Optional[Dict[str, Dict[str, Optional[torch.Tensor]]]] = None,
         features_only: bool = False,
+        carried_state: Optional[Dict[str, Dict[str, Optional[torch.Tensor]]]] = None,
         **unused,
     ):
-        """prev_output_tokens: [B, T]. With ``incremental_state`` only the last
-        token is new (fairseq's decoding convention); the fast weights carry the rest."""
-        features = self.extract_features(prev_output_tokens, incremental_state)
+        """prev_output_tokens: [B, T].
+
+        With ``incremental_state`` only the last token is new (fairseq's
+        decoding convention); the fast weights carry the rest. With
+        ``carried_state`` (a dict, empty at the start of a stream) every token
+        is new: the fast weights start from the states in that dict and the
+        final states are left there for the next segment (truncated BPTT).
+        """
+        features = self.extract_features(prev_output_tokens, incremental_state, carried_state)
         output = features if features_only else self.output_layer(features)
         return output, {"attn": [None], "inner_states": None}
 
-    def extract_features(self, prev_output_tokens, incremental_state=None):
+    def extract_features(self, prev_output_tokens, incremental_state=None, carried_state=None):
         """[B, T] -> [B, T, D] (only the last position when decoding incrementally)."""
+        if carried_state is not None:
+            if incremental_state is not None:
+                raise ValueError("pass either incremental_state or carried_state, not both")
+            if self.embed_positions is not None:
+                raise ValueError(
+                    "carrying fast weights across segments needs --no-token-positional-embeddings "
+                    "(positions would restart at every segment)"
+                )
         positions = (
             self.embed_positions(prev_output_tokens, incremental_state=incremental_state)
             if self.embed_positions is not None else None
@@ -223,8 +238,9 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
         if positions is not None:
             x = x + positions
         x = self.dropout_module(x)
+        state_store = incremental_state if incremental_state is not None else carried_state
         for layer in self.layers:
-            x = layer(x, incremental_state)
+            x = layer(x, state_store)
         return self.final_norm(x) if self.final_norm is not None else x
 
     def output_layer(self, features: torch.Tensor) -> torch.Tensor:

@@ -31,6 +31,13 @@ def map_state(fn, state: FastState) -> FastState:
     return fn(state)
 
 
+def detach_states(state_store: Dict[str, Dict[str, FastState]]) -> None:
+    """Detach, in place, every fast state kept in an incremental/carried state dict
+    (truncated backpropagation through time: gradients stop at segment boundaries)."""
+    for key, saved in state_store.items():
+        state_store[key] = {name: map_state(torch.Tensor.detach, state) for name, state in saved.items()}
+
+
 @with_incremental_state
 class FastWeightSublayer(nn.Module, ABC):
     """Base class: slow projection, heads, output projection and state keeping.

@@ -84,3 +84,32 @@ def test_sequence_generator_runs(sampling, small_dictionary):
         for hypothesis in beams:
             assert torch.equal(hypothesis["tokens"][:3], prefix_row)
             assert len(hypothesis["tokens"]) >= 8
+
+
+@pytest.mark.parametrize("arch", ["fwp_linear_transformer_tiny", "fwp_delta_net_tiny"])
+def test_carried_state_over_segments_matches_one_long_forward(arch, small_dictionary):
+    model = build_model(arch, small_dictionary, "--no-token-positional-embeddings")
+    model.eval()
+    tokens = torch.randint(4, len(small_dictionary), (2, 20))
+    with torch.no_grad():
+        full, _ = model(tokens)
+        carried_state = {}
+        segments = [model(segment, carried_state=carried_state)[0] for segment in tokens.split(7, dim=1)]
+    torch.testing.assert_close(torch.cat(segments, dim=1), full, rtol=1e-4, atol=1e-5)
+
+
+def test_carried_state_refuses_positional_embeddings(small_dictionary):
+    model = build_model("fwp_delta_net_tiny", small_dictionary)
+    with pytest.raises(ValueError, match="needs --no-token-positional-embeddings"):
+        model(torch.randint(4, len(small_dictionary), (2, 5)), carried_state={})
+
+
+def test_detached_carried_state_stops_gradients(small_dictionary):
+    from fwp_plugin.modules import detach_states
+
+    model = build_model("fwp_delta_net_tiny", small_dictionary, "--no-token-positional-embeddings")
+    carried_state = {}
+    model(torch.randint(4, len(small_dictionary), (2, 5)), carried_state=carried_state)
+    detach_states(carried_state)
+    states = [saved["state"] for saved in carried_state.values()]
+    assert len(states) == 2 and all(not s.requires_grad for s in states)
