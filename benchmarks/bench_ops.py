@@ -78,26 +78,37 @@ def median_seconds(run: Callable[[], None], repeats: int) -> float:
     return statistics.median(times)
 
 
-def time_forward(op: Callable, inputs: dict, repeats: int) -> float:
-    """Median seconds of op(**inputs) without autograd."""
+def forward_run(op: Callable, inputs: dict) -> Callable[[], None]:
+    """A run of op(**inputs) without autograd."""
 
     def forward() -> None:
         with torch.no_grad():
             op(**inputs)
 
-    return median_seconds(forward, repeats)
+    return forward
 
 
-def time_forward_backward(op: Callable, inputs: dict, repeats: int) -> float:
-    """Median seconds of op(**inputs) -> (output, state) and the gradients of all inputs."""
+def forward_backward_run(op: Callable, inputs: dict) -> Callable[[], None]:
+    """A run of op(**inputs) -> (output, state) and the gradients of all inputs from a dense output gradient."""
     leaves = list(inputs.values())
-    output_grad = torch.randn_like(inputs["v"])
+    with torch.no_grad():
+        output_grad = torch.randn_like(op(**inputs)[0])
 
     def forward_backward() -> None:
         output, _ = op(**inputs)
         torch.autograd.grad(output, leaves, output_grad)
 
-    return median_seconds(forward_backward, repeats)
+    return forward_backward
+
+
+def time_forward(op: Callable, inputs: dict, repeats: int) -> float:
+    """Median seconds of op(**inputs) without autograd."""
+    return median_seconds(forward_run(op, inputs), repeats)
+
+
+def time_forward_backward(op: Callable, inputs: dict, repeats: int) -> float:
+    """Median seconds of op(**inputs) -> (output, state) and the gradients of all inputs."""
+    return median_seconds(forward_backward_run(op, inputs), repeats)
 
 
 def milliseconds(seconds: Optional[float]) -> str:

@@ -1,8 +1,9 @@
 """The public ops: validate the inputs, pick the backend, run it.
 
 Layout: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H]; outputs
-[B, T, H, Dv]. Keys and queries arrive already feature-mapped and scaled.
-Each op returns (output, final_state); final_state is None unless
+[B, T, H, Dv]. Keys and queries arrive already feature-mapped and scaled
+(except for the recurrent delta rule, whose activations depend on the
+recurrence). Each op returns (output, final_state); final_state is None unless
 output_final_state=True. Passing it as initial_state of the next call
 continues the sequence exactly.
 
@@ -18,11 +19,21 @@ from kernels.backend import select_implementation
 from kernels.checks import (
     check_beta,
     check_chunk_size,
+    check_delta_lstm_inputs,
+    check_delta_rnn_inputs,
     check_fast_weights,
     check_linear_attention_state,
+    check_recurrent_delta_rule_inputs,
     check_sequences,
+    check_state_parts,
 )
-from kernels.state import LinearAttentionState
+from kernels.state import (
+    LinearAttentionState,
+    StateTuple,
+    delta_lstm_state_parts,
+    delta_rnn_state_parts,
+    recurrent_delta_rule_state_parts,
+)
 
 
 def linear_attention(
@@ -93,4 +104,132 @@ def delta_rule(
         initial_state=initial_state,
         output_final_state=output_final_state,
         chunk_size=chunk_size,
+    )
+
+
+def delta_rnn(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    rk: torch.Tensor,
+    rv: torch.Tensor,
+    rbeta: torch.Tensor,
+    initial_state: Optional[StateTuple] = None,
+    output_final_state: bool = False,
+    backend: str = "auto",
+    chunk_size: int = 64,
+) -> Tuple[torch.Tensor, Optional[StateTuple]]:
+    """The Delta RNN, per batch element and head:
+
+        W_t = W_{t-1} + beta_t (v_t - W_{t-1} k_t) k_t^T           W: [D, Dk]
+        R_t = R_{t-1} + rbeta_t (rv_t - R_{t-1} rk_t) rk_t^T      R: [D, D]
+        y_t = W_t q_t + R_t softmax(y_{t-1})                      (y_0 = 0: a uniform softmax)
+
+    q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H];
+    output y: [B, T, H, D]. rk arrives already softmax-ed.
+    The state is (W: [B, H, D, Dk], R: [B, H, D, D], y: [B, H, D]).
+    `chunk_size` is the number of steps the chunkwise form treats in parallel.
+    """
+    check_delta_rnn_inputs(q, k, v, beta, rk, rv, rbeta)
+    check_state_parts(initial_state, delta_rnn_state_parts(q, v), q)
+    check_chunk_size(chunk_size)
+    run = select_implementation("delta_rnn", backend)
+    return run(
+        q,
+        k,
+        v,
+        beta,
+        rk,
+        rv,
+        rbeta,
+        initial_state=initial_state,
+        output_final_state=output_final_state,
+        chunk_size=chunk_size,
+    )
+
+
+def delta_lstm(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    rk: torch.Tensor,
+    rv: torch.Tensor,
+    rbeta: torch.Tensor,
+    initial_state: Optional[StateTuple] = None,
+    output_final_state: bool = False,
+    backend: str = "auto",
+    chunk_size: int = 64,
+) -> Tuple[torch.Tensor, Optional[StateTuple]]:
+    """The Delta LSTM, per batch element and head, for each gate g in (input, update, output):
+
+        W^g_t = delta rule on (k^g_t, v^g_t, beta^g_t),  R^g_t = delta rule on (rk^g_t, rv^g_t, rbeta^g_t)
+        pre^g_t = W^g_t q^g_t + R^g_t softmax(h_{t-1})
+        i_t = sigmoid(pre^i_t),  u_t = pre^u_t,  o_t = sigmoid(pre^o_t)
+        c_t = i_t * u_t + (1 - i_t) * c_{t-1},   h_t = c_t * o_t
+
+    q, k, v, rk, rv: [B, T, H, 3, D] and beta, rbeta: [B, T, H, 3], with the
+    gate axis ordered (input, update, output); output h: [B, T, H, D].
+    The state is (W: [B, H, 3, D, D], R: [B, H, 3, D, D], h: [B, H, D], c: [B, H, D]).
+    `chunk_size` is the number of steps the chunkwise form treats in parallel.
+    """
+    check_delta_lstm_inputs(q, k, v, beta, rk, rv, rbeta)
+    check_state_parts(initial_state, delta_lstm_state_parts(q), q)
+    check_chunk_size(chunk_size)
+    run = select_implementation("delta_lstm", backend)
+    return run(
+        q,
+        k,
+        v,
+        beta,
+        rk,
+        rv,
+        rbeta,
+        initial_state=initial_state,
+        output_final_state=output_final_state,
+        chunk_size=chunk_size,
+    )
+
+
+def recurrent_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    Rq: torch.Tensor,
+    Rk: torch.Tensor,
+    Rv: torch.Tensor,
+    rbeta: torch.Tensor,
+    initial_state: Optional[StateTuple] = None,
+    output_final_state: bool = False,
+    backend: str = "auto",
+) -> Tuple[torch.Tensor, Optional[StateTuple]]:
+    """The recurrent delta rule (the RDN), per batch element and head h:
+
+        a_t = tanh(y_{t-1})                                        (y_0 = 0)
+        q'_t = softmax(q_t + Rq[h] a_t),  k'_t = softmax(k_t + Rk[h] a_t)
+        v'_t = v_t + Rv[h] a_t,           beta'_t = sigmoid(beta_t + rbeta[h] . a_t)
+        W_t = W_{t-1} + beta'_t (v'_t - W_{t-1} k'_t) k'_t^T     W: [D, D]
+        y_t = W_t q'_t
+
+    q, k, v: [B, T, H, D] and beta: [B, T, H] are the feed-forward parts before
+    activation; Rq, Rk, Rv: [H, D, D] and rbeta: [H, D] are slow weights (they
+    receive gradients). Output y: [B, T, H, D]. The state is (W: [B, H, D, D], y: [B, H, D]).
+    A true RNN: no chunkwise form; the "torch" backend is a lean step loop.
+    """
+    check_recurrent_delta_rule_inputs(q, k, v, beta, Rq, Rk, Rv, rbeta)
+    check_state_parts(initial_state, recurrent_delta_rule_state_parts(q), q)
+    run = select_implementation("recurrent_delta_rule", backend)
+    return run(
+        q,
+        k,
+        v,
+        beta,
+        Rq,
+        Rk,
+        Rv,
+        rbeta,
+        initial_state=initial_state,
+        output_final_state=output_final_state,
     )

@@ -2,15 +2,19 @@
 
 `backend="auto"` runs the backend named by the environment variable FWP_BACKEND
 if it is set (to a backend name or "auto"), else DEFAULT_BACKEND. Any other value names a backend directly.
-Today there is one backend, "torch": the chunkwise PyTorch forms in
-`kernels.ops`. A new backend is one entry per op in IMPLEMENTATIONS.
+Today there is one backend, "torch": the fastest PyTorch forms in `kernels.ops`
+(chunkwise, or for the recurrent delta rule, which has no chunkwise form, a
+lean step loop). A new backend is one entry per op in IMPLEMENTATIONS.
 """
 
 import os
 from typing import Callable, Dict, List
 
+from kernels.ops.delta_lstm.chunk import chunk_delta_lstm
+from kernels.ops.delta_rnn.chunk import chunk_delta_rnn
 from kernels.ops.delta_rule.chunk import chunk_delta_rule
 from kernels.ops.linear_attention.chunk import chunk_linear_attention
+from kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
 
 BACKEND_ENV_VAR = "FWP_BACKEND"
 
@@ -21,6 +25,9 @@ DEFAULT_BACKEND = "torch"
 IMPLEMENTATIONS: Dict[str, Dict[str, Callable]] = {
     "linear_attention": {"torch": chunk_linear_attention},
     "delta_rule": {"torch": chunk_delta_rule},
+    "delta_rnn": {"torch": chunk_delta_rnn},
+    "delta_lstm": {"torch": chunk_delta_lstm},
+    "recurrent_delta_rule": {"torch": fused_recurrent_delta_rule},
 }
 
 

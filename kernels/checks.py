@@ -3,12 +3,19 @@
 Every error names the argument, what was received and what was expected.
 Sizes: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H];
 fast weights W: [B, H, Dv, Dk]; key sum z: [B, H, Dk]. B, T, H, Dk are read
-from q and Dv from v.
+from q and Dv from v. The Delta LSTM's inputs have a gate axis of size 3 before
+the feature axis: [B, T, H, 3, D]. State tuples are checked against the
+`StatePart`s of `kernels.state`.
 """
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
+
+from kernels.state import StatePart
+
+# The Delta LSTM's gates, in the order of its gate axis.
+GATES = ("input", "update", "output")
 
 
 def check_tensor(name: str, x: object, reference: Optional[torch.Tensor] = None) -> None:
@@ -38,16 +45,29 @@ def check_sequences(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
         if x.dtype != q.dtype:
             raise TypeError(f"{name} has dtype {x.dtype}, expected {q.dtype} (the dtype of q)")
     batch, seq_len, heads, key_dim = q.shape
-    if seq_len < 1:
-        raise ValueError(f"q has shape {tuple(q.shape)}, expected a sequence length T >= 1 in [B, T, H, Dk]")
+    check_sequence_length(q, "[B, T, H, Dk]")
     check_shape("k", k, (batch, seq_len, heads, key_dim), "[B, T, H, Dk] of q")
     check_shape("v", v, (batch, seq_len, heads, v.shape[-1]), "[B, T, H, Dv] with B, T, H of q")
 
 
-def check_beta(beta: torch.Tensor, q: torch.Tensor) -> None:
+def check_sequence_length(q: torch.Tensor, layout: str) -> None:
+    """q has at least one time step (dimension 1); `layout` names the dimensions of q."""
+    if q.shape[1] < 1:
+        raise ValueError(f"q has shape {tuple(q.shape)}, expected a sequence length T >= 1 in {layout}")
+
+
+def check_like_q(name: str, x: object, q: torch.Tensor, expected: Sequence[int], layout: str) -> None:
+    """x is a tensor with the dtype and device of q and the shape `expected`."""
+    check_tensor(name, x, reference=q)
+    if x.dtype != q.dtype:
+        raise TypeError(f"{name} has dtype {x.dtype}, expected {q.dtype} (the dtype of q)")
+    check_shape(name, x, expected, layout)
+
+
+def check_beta(beta: torch.Tensor, q: torch.Tensor, name: str = "beta") -> None:
     """beta: [B, T, H], floating, on the device of q (any floating dtype)."""
-    check_tensor("beta", beta, reference=q)
-    check_shape("beta", beta, q.shape[:3], "[B, T, H] of q")
+    check_tensor(name, beta, reference=q)
+    check_shape(name, beta, q.shape[:3], "[B, T, H] of q")
 
 
 def check_fast_weights(name: str, state: torch.Tensor, q: torch.Tensor, v: torch.Tensor) -> None:
@@ -85,3 +105,81 @@ def check_chunk_size(chunk_size: object) -> None:
     """chunk_size is a positive int."""
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+
+
+def check_state_parts(initial_state: object, parts: List[StatePart], q: torch.Tensor) -> None:
+    """None, or a tuple with one floating tensor per part, of the part's shape, on the device of q."""
+    if initial_state is None:
+        return
+    expected = ", ".join(f"{part.name} {part.layout}" for part in parts)
+    if not isinstance(initial_state, (tuple, list)):
+        raise TypeError(f"initial_state must be the tuple ({expected}), got {type(initial_state).__name__}")
+    if len(initial_state) != len(parts):
+        length = len(initial_state)
+        raise ValueError(f"initial_state has length {length}, expected {len(parts)}: the tuple ({expected})")
+    for index, (tensor, part) in enumerate(zip(initial_state, parts)):
+        name = f"initial_state[{index}] ({part.name})"
+        check_tensor(name, tensor, reference=q)
+        check_shape(name, tensor, part.shape, part.layout)
+
+
+def check_delta_rnn_inputs(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    rk: torch.Tensor,
+    rv: torch.Tensor,
+    rbeta: torch.Tensor,
+) -> None:
+    """q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H]."""
+    check_sequences(q, k, v)
+    check_beta(beta, q)
+    batch, seq_len, heads, _ = q.shape
+    for name, x in (("rk", rk), ("rv", rv)):
+        check_like_q(name, x, q, (batch, seq_len, heads, v.shape[-1]), "[B, T, H, D] with B, T, H of q and D of v")
+    check_beta(rbeta, q, name="rbeta")
+
+
+def check_delta_lstm_inputs(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    rk: torch.Tensor,
+    rv: torch.Tensor,
+    rbeta: torch.Tensor,
+) -> None:
+    """q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3] (gate axis: input, update, output)."""
+    check_tensor("q", q)
+    layout = f"[B, T, H, 3, D] with a gate axis of size 3 ({', '.join(GATES)})"
+    if q.dim() != 5 or q.shape[3] != len(GATES):
+        raise ValueError(f"q has shape {tuple(q.shape)}, expected {layout}")
+    check_sequence_length(q, "[B, T, H, 3, D]")
+    for name, x in (("k", k), ("v", v), ("rk", rk), ("rv", rv)):
+        check_like_q(name, x, q, q.shape, "[B, T, H, 3, D] of q")
+    for name, x in (("beta", beta), ("rbeta", rbeta)):
+        check_tensor(name, x, reference=q)
+        check_shape(name, x, q.shape[:4], "[B, T, H, 3] of q")
+
+
+def check_recurrent_delta_rule_inputs(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    Rq: torch.Tensor,
+    Rk: torch.Tensor,
+    Rv: torch.Tensor,
+    rbeta: torch.Tensor,
+) -> None:
+    """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] (any floating dtype)."""
+    check_sequences(q, k, v)
+    check_shape("v", v, q.shape, "[B, T, H, D] of q")
+    check_beta(beta, q)
+    heads, dim = q.shape[2:]
+    for name, x in (("Rq", Rq), ("Rk", Rk), ("Rv", Rv)):
+        check_tensor(name, x, reference=q)
+        check_shape(name, x, (heads, dim, dim), "[H, D, D] with H, D of q")
+    check_tensor("rbeta", rbeta, reference=q)
+    check_shape("rbeta", rbeta, (heads, dim), "[H, D] with H, D of q")

@@ -41,3 +41,9 @@ def merge_chunks(chunk_outputs: List[torch.Tensor], seq_len: int, dtype: torch.d
     """N outputs [B, H, C, D] in chunk order -> contiguous [B, T, H, D] in `dtype`, padding dropped."""
     output = torch.cat(chunk_outputs, dim=2)[:, :, :seq_len]  # [B, H, T, D]
     return output.transpose(1, 2).contiguous().to(dtype)
+
+
+def steps_per_chunk(seq_len: int, chunk_size: int) -> List[int]:
+    """The number of real (unpadded) steps in each chunk of `iterate_chunks`: C, ..., C, then the rest."""
+    chunk_size = min(chunk_size, seq_len)
+    return [min(chunk_size, seq_len - start) for start in range(0, seq_len, chunk_size)]

@@ -6,7 +6,16 @@ Same arguments as the public ops, minus `backend` and `chunk_size`, and no
 input validation.
 """
 
+from kernels.ops.delta_lstm.naive import delta_lstm_step_loop
+from kernels.ops.delta_rnn.naive import delta_rnn_step_loop
 from kernels.ops.delta_rule.naive import delta_rule_step_loop
 from kernels.ops.linear_attention.naive import linear_attention_step_loop
+from kernels.ops.recurrent_delta_rule.naive import recurrent_delta_rule_step_loop
 
-__all__ = ["delta_rule_step_loop", "linear_attention_step_loop"]
+__all__ = [
+    "delta_lstm_step_loop",
+    "delta_rnn_step_loop",
+    "delta_rule_step_loop",
+    "linear_attention_step_loop",
+    "recurrent_delta_rule_step_loop",
+]

@@ -9,7 +9,7 @@
 # checkpoints/ and logs; re-running resumes from OUT_DIR/checkpoints.
 # Knobs (environment): ARCH, MAX_UPDATE, TOKENS_PER_SAMPLE, BATCH_SIZE,
 # MODEL_FLAGS (extra fairseq-train model flags), TRAIN_LINES / EVAL_LINES (use
-# only that many lines of each file: for quick tests).
+# only that many lines of each file: for quick tests; see prepare_data.sh).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -23,32 +23,9 @@ MAX_UPDATE=${MAX_UPDATE:-300}
 TOKENS_PER_SAMPLE=${TOKENS_PER_SAMPLE:-128}
 BATCH_SIZE=${BATCH_SIZE:-16}
 MODEL_FLAGS=${MODEL_FLAGS:---decoder-layers 4 --decoder-embed-dim 128 --decoder-attention-heads 8 --decoder-ffn-embed-dim 512}
-TRAIN_LINES=${TRAIN_LINES:-}
-EVAL_LINES=${EVAL_LINES:-}
 PLUGIN=$(cd "$(dirname "$0")/../fwp_plugin" && pwd)
 
-for split in valid test; do
-  if [ ! -f "$DATA_DIR/wiki.$split.tokens" ]; then
-    echo "error: $DATA_DIR/wiki.$split.tokens not found; DATA_DIR must hold WikiText-2's wiki.valid.tokens and wiki.test.tokens (e.g. ../shared/data/wikitext-2)" >&2
-    exit 1
-  fi
-done
-
-mkdir -p "$OUT_DIR/text"
-take() {  # take FILE [N]: the whole file, or its first N lines
-  if [ -n "${2:-}" ]; then head -n "$2" "$1"; else cat "$1"; fi
-}
-take "$DATA_DIR/wiki.valid.tokens" "$TRAIN_LINES" > "$OUT_DIR/text/train.txt"
-take "$DATA_DIR/wiki.test.tokens" "$EVAL_LINES" > "$OUT_DIR/text/heldout.txt"
-half=$(( ($(wc -l < "$OUT_DIR/text/heldout.txt") + 1) / 2 ))
-head -n "$half" "$OUT_DIR/text/heldout.txt" > "$OUT_DIR/text/valid.txt"
-tail -n "+$((half + 1))" "$OUT_DIR/text/heldout.txt" > "$OUT_DIR/text/test.txt"
-
-if [ ! -f "$OUT_DIR/data-bin/dict.txt" ]; then
-  fairseq-preprocess --only-source --task language_modeling \
-    --trainpref "$OUT_DIR/text/train.txt" --validpref "$OUT_DIR/text/valid.txt" \
-    --testpref "$OUT_DIR/text/test.txt" --destdir "$OUT_DIR/data-bin" --workers 2
-fi
+bash "$(dirname "$0")/prepare_data.sh" "$DATA_DIR" "$OUT_DIR"
 
 # shellcheck disable=SC2086  # MODEL_FLAGS is a list of flags
 fairseq-train "$OUT_DIR/data-bin" --user-dir "$PLUGIN" --task language_modeling \

@@ -31,6 +31,13 @@ PAPER_OUTPUT = dict(
 FAST_WEIGHT_SETTINGS = {
     "linear_transformer": dict(fast_weight_type="linear", feature_map="elu1", attn_normalize=False),
     "delta_net": dict(fast_weight_type="delta", feature_map="elu1_sumnorm"),
+    "delta_mlp": dict(fast_weight_type="delta_mlp", feature_map="elu1_sumnorm",
+                      delta_mlp_paper_slow_size=True, fw_no_output_scaling=True),
+    "delta_delta": dict(fast_weight_type="delta_delta", feature_map="elu1_sumnorm",
+                        fw_no_output_scaling=True),
+    "delta_rnn": dict(fast_weight_type="delta_rnn", feature_map="elu1_sumnorm"),
+    "delta_lstm": dict(fast_weight_type="delta_lstm", feature_map="elu1_sumnorm"),
+    "rdn": dict(fast_weight_type="rdn", feature_map="softmax"),
 }
 
 
@@ -59,10 +66,15 @@ def register(model, name, description, paper_params, **values):
     ARCHITECTURES[name] = Architecture(model, description, paper_params)
 
 
-PAPER_PARAMS_SMALL = {"linear_transformer": 44.0e6, "delta_net": 44.0e6}
+PAPER_PARAMS_SMALL = {
+    "linear_transformer": 44.0e6, "delta_net": 44.0e6, "delta_mlp": 48.8e6, "delta_delta": 44.6e6,
+    "delta_rnn": 44.6e6, "delta_lstm": 47.3e6, "rdn": 44.1e6,
+}
+TITLES = {"rdn": "Recurrent Delta Net", "delta_mlp": "Delta MLP", "delta_rnn": "Delta RNN",
+          "delta_lstm": "Delta LSTM"}
 
 for variant, settings in FAST_WEIGHT_SETTINGS.items():
-    title = variant.replace("_", " ").title()
+    title = TITLES.get(variant, variant.replace("_", " ").title())
     for size, dims in PAPER_SIZES.items():
         register(
             "fwp_lm", f"fwp_{variant}_wt103_{size}", f"{title}, paper {size} WikiText-103",

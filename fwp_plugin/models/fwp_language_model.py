@@ -30,8 +30,9 @@ from ..modules import FAST_WEIGHT_SUBLAYERS, FEATURE_MAP_NAMES, FastWeightDecode
 class FastWeightLanguageModelConfig(FairseqDataclass):
     fast_weight_type: ChoiceEnum(list(FAST_WEIGHT_SUBLAYERS)) = field(
         default="delta",
-        metadata={"help": "fast-weight sublayer of every block: 'linear' (Linear "
-                  "Transformer, sum rule) or 'delta' (Delta Net, delta rule)"},
+        metadata={"help": "fast-weight sublayer of every block: linear (Linear Transformer, "
+                  "sum rule), delta (Delta Net), delta_mlp (Delta MLP), delta_delta (Delta Delta "
+                  "Net), delta_rnn (Delta RNN), delta_lstm (Delta LSTM), rdn (Recurrent Delta Net)"},
     )
     feature_map: ChoiceEnum(list(FEATURE_MAP_NAMES)) = field(
         default="elu1_sumnorm",
@@ -57,6 +58,18 @@ class FastWeightLanguageModelConfig(FairseqDataclass):
         default=1.0,
         metadata={"help": "delta rule: beta = beta_max * sigmoid(b); 1.0 keeps beta in (0, 1) "
                   "as in the paper, 2.0 allows negative eigenvalues (beyond the paper)"},
+    )
+    delta_mlp_depth: int = field(
+        default=1, metadata={"help": "delta_mlp: number of fast layer pairs (A, B) in the fast net"}
+    )
+    delta_mlp_hidden_factor: float = field(
+        default=4, metadata={"help": "delta_mlp: fast hidden size per head = factor * d_head"}
+    )
+    delta_mlp_paper_slow_size: bool = field(
+        default=False,
+        metadata={"help": "delta_mlp: size the slow projection as the paper's code does (it emits "
+                  "keys/values for twice the fast layers it uses; the extra outputs are unused) so "
+                  "the parameter count matches the paper"},
     )
     residual_from_normalized: bool = field(
         default=False,

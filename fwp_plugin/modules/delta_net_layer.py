@@ -6,30 +6,23 @@ Per head, with ``[q^; k^; v; b] = W_slow x_t`` (3d + 1 outputs):
     W_t = W_{t-1} + beta_t (v_t - W_{t-1} k_t) k_t^T ;  y_t = W_t q_t
 """
 
-import torch
-
 from kernels import delta_rule
 
-from .fast_weight_sublayer import FastWeightSublayer
+from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 
 
 class DeltaNetSublayer(FastWeightSublayer):
     def __init__(self, cfg):
-        super().__init__(cfg)
-        self.beta_max = cfg.beta_max
-
-    @staticmethod
-    def slow_outputs_per_head(head_dim):
-        return 3 * head_dim + 1
+        d = head_dim_of(cfg)
+        super().__init__(cfg, slow_outputs_per_head=3 * d + 1)
 
     def fast_forward(self, slow, initial_state, output_final_state):
         q, k, v, b = slow.split([self.head_dim] * 3 + [1], dim=-1)
-        beta = self.beta_max * torch.sigmoid(b.squeeze(-1))
         return delta_rule(
             self.feature_map(q),
             self.feature_map(k),
             v,
-            beta,
+            self.beta(b.squeeze(-1)),
             initial_state=initial_state,
             output_final_state=output_final_state,
         )

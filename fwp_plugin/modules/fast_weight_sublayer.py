@@ -31,6 +31,17 @@ def map_state(fn, state: FastState) -> FastState:
     return fn(state)
 
 
+def head_dim_of(cfg) -> int:
+    """d = D / H, or a ValueError naming the fix when H does not divide D."""
+    embed_dim, num_heads = cfg.decoder_embed_dim, cfg.decoder_attention_heads
+    if embed_dim % num_heads != 0:
+        raise ValueError(
+            f"decoder_embed_dim={embed_dim} is not divisible by "
+            f"decoder_attention_heads={num_heads}; pick a head count that divides it"
+        )
+    return embed_dim // num_heads
+
+
 def detach_states(state_store: Dict[str, Dict[str, FastState]]) -> None:
     """Detach, in place, every fast state kept in an incremental/carried state dict
     (truncated backpropagation through time: gradients stop at segment boundaries)."""
@@ -42,33 +53,28 @@ def detach_states(state_store: Dict[str, Dict[str, FastState]]) -> None:
 class FastWeightSublayer(nn.Module, ABC):
     """Base class: slow projection, heads, output projection and state keeping.
 
-    Subclasses give ``slow_outputs_per_head(d)`` (n above) and implement
+    Subclasses pass ``slow_outputs_per_head`` (n above) and implement
     ``fast_forward(slow, initial_state, output_final_state) -> (y, final_state)``
     with ``slow: [B, T, H, n]`` and ``y: [B, T, H, d]``.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, slow_outputs_per_head: int):
         super().__init__()
         embed_dim, num_heads = cfg.decoder_embed_dim, cfg.decoder_attention_heads
-        if embed_dim % num_heads != 0:
-            raise ValueError(
-                f"decoder_embed_dim={embed_dim} is not divisible by "
-                f"decoder_attention_heads={num_heads}; pick a head count that divides it"
-            )
         self.num_heads = num_heads
-        self.head_dim = embed_dim // num_heads
+        self.head_dim = head_dim_of(cfg)
         self.feature_map = FeatureMap(cfg.feature_map, cfg.dpfp_nu)
         self.scale_output = not cfg.fw_no_output_scaling
+        self.beta_max = cfg.beta_max
         self.slow_net = nn.Linear(
-            embed_dim, num_heads * self.slow_outputs_per_head(self.head_dim), bias=False
+            embed_dim, num_heads * slow_outputs_per_head, bias=False
         )
         self.out_proj = nn.Linear(num_heads * self.head_dim, embed_dim, bias=False)
         self.dropout_module = FairseqDropout(cfg.dropout, module_name=type(self).__name__)
 
-    @staticmethod
-    @abstractmethod
-    def slow_outputs_per_head(head_dim: int) -> int:
-        """How many slow-net outputs one head reads."""
+    def beta(self, b: torch.Tensor) -> torch.Tensor:
+        """Delta-rule learning rate from a slow-net output: ``beta_max * sigmoid(b)``."""
+        return self.beta_max * torch.sigmoid(b)
 
     @abstractmethod
     def fast_forward(

@@ -8,17 +8,14 @@ Per head, with ``[q^; k^; v] = W_slow x_t`` (3d outputs):
 
 from kernels import linear_attention
 
-from .fast_weight_sublayer import FastWeightSublayer
+from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 
 
 class LinearAttentionSublayer(FastWeightSublayer):
     def __init__(self, cfg):
-        super().__init__(cfg)
+        d = head_dim_of(cfg)
+        super().__init__(cfg, slow_outputs_per_head=3 * d)
         self.normalize = cfg.attn_normalize
-
-    @staticmethod
-    def slow_outputs_per_head(head_dim):
-        return 3 * head_dim
 
     def fast_forward(self, slow, initial_state, output_final_state):
         q, k, v = slow.split(self.head_dim, dim=-1)

@@ -2,13 +2,23 @@
 
 from typing import Dict
 
+from .delta_delta_layer import DeltaDeltaSublayer
+from .delta_lstm_layer import DeltaLSTMSublayer
+from .delta_mlp_layer import DeltaMLPSublayer
 from .delta_net_layer import DeltaNetSublayer
+from .delta_rnn_layer import DeltaRNNSublayer
 from .fast_weight_sublayer import FastWeightSublayer
 from .linear_attention_layer import LinearAttentionSublayer
+from .rdn_layer import RecurrentDeltaNetSublayer
 
 FAST_WEIGHT_SUBLAYERS: Dict[str, type] = {
     "linear": LinearAttentionSublayer,
     "delta": DeltaNetSublayer,
+    "delta_mlp": DeltaMLPSublayer,
+    "delta_delta": DeltaDeltaSublayer,
+    "delta_rnn": DeltaRNNSublayer,
+    "delta_lstm": DeltaLSTMSublayer,
+    "rdn": RecurrentDeltaNetSublayer,
 }
 
 

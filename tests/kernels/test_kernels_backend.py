@@ -5,8 +5,11 @@ import torch
 
 import kernels
 from kernels.backend import select_implementation
+from kernels.ops.delta_lstm.chunk import chunk_delta_lstm
+from kernels.ops.delta_rnn.chunk import chunk_delta_rnn
 from kernels.ops.delta_rule.chunk import chunk_delta_rule
 from kernels.ops.linear_attention.chunk import chunk_linear_attention
+from kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
 
 
 @pytest.fixture
@@ -41,11 +44,18 @@ def test_backend_argument_overrides_environment(inputs, monkeypatch):
 @pytest.mark.parametrize("environment", [None, "torch", "auto"],
                          ids=["FWP_BACKEND unset", "FWP_BACKEND=torch", "FWP_BACKEND=auto"])
 @pytest.mark.parametrize(
-    "op,chunkwise_form", [("delta_rule", chunk_delta_rule), ("linear_attention", chunk_linear_attention)]
+    "op,torch_form",
+    [
+        ("delta_rule", chunk_delta_rule),
+        ("linear_attention", chunk_linear_attention),
+        ("delta_rnn", chunk_delta_rnn),
+        ("delta_lstm", chunk_delta_lstm),
+        ("recurrent_delta_rule", fused_recurrent_delta_rule),
+    ],
 )
-def test_auto_selects_the_chunkwise_torch_form(monkeypatch, environment, op, chunkwise_form):
+def test_auto_selects_the_torch_form(monkeypatch, environment, op, torch_form):
     if environment is None:
         monkeypatch.delenv("FWP_BACKEND", raising=False)
     else:
         monkeypatch.setenv("FWP_BACKEND", environment)
-    assert select_implementation(op, "auto") is chunkwise_form
+    assert select_implementation(op, "auto") is torch_form

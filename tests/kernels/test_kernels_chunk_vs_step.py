@@ -3,15 +3,10 @@
 import pytest
 import torch
 
+from kernel_helpers import assert_all_close
 
 # (output, final state) flattened: the output, W and, for normalised linear attention, z.
 RESULT_NAMES = ["output", "final W", "final z"]
-
-
-def assert_all_close(actual: list, expected: list, names: list) -> None:
-    assert len(actual) == len(expected) == len(names)
-    for a, e, name in zip(actual, expected, names):
-        torch.testing.assert_close(a, e, msg=lambda message: f"{name}: {message}")
 
 
 @pytest.mark.parametrize("with_state", [False, True], ids=["zero-state", "initial-state"])

@@ -3,12 +3,8 @@
 import pytest
 import torch
 
-# Error budget against the float64 reference on the same (rounded) inputs. The
-# output is computed in float32 and rounded once to the input dtype, whose unit
-# roundoff u is 2^-8 (bfloat16) or 2^-11 (float16): allow 2u relative error.
-# A computation in the half dtype itself would miss this budget.
-OUTPUT_TOLERANCE = {torch.bfloat16: dict(rtol=2**-7, atol=1e-5), torch.float16: dict(rtol=2**-10, atol=1e-5)}
-STATE_TOLERANCE = dict(rtol=1e-5, atol=1e-6)  # float32 accumulation
+from kernel_helpers import OUTPUT_TOLERANCE, STATE_TOLERANCE
+
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_half_precision_inputs(op_case, dtype):

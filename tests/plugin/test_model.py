@@ -10,16 +10,19 @@ from fwp_plugin.models.architectures import ARCHITECTURES
 
 from plugin_helpers import build_model
 
+TINY_ARCHITECTURES = [name for name, arch in ARCHITECTURES.items()
+                      if name.endswith("_tiny") and arch.model == "fwp_lm"]
 VARIANT_FLAGS = {
-    "linear": ("fwp_linear_transformer_tiny",),
+    **{name: (name,) for name in TINY_ARCHITECTURES},
     "linear_normalized_dpfp": ("fwp_linear_transformer_tiny", "--attn-normalize",
                                "--feature-map", "dpfp", "--dpfp-nu", "2"),
-    "delta": ("fwp_delta_net_tiny",),
     "delta_silu_l2_beta2_postnorm": ("fwp_delta_net_tiny", "--feature-map", "silu_l2",
                                      "--beta-max", "2", "--decoder-post-norm"),
     "delta_standard_residual_no_positions": ("fwp_delta_net_tiny",
                                              "--no-token-positional-embeddings",
                                              "--fw-no-output-scaling"),
+    "delta_mlp_depth2_dpfp": ("fwp_delta_mlp_tiny", "--delta-mlp-depth", "2",
+                              "--feature-map", "dpfp_sumnorm", "--delta-mlp-hidden-factor", "2"),
 }
 
 
@@ -86,7 +89,7 @@ def test_sequence_generator_runs(sampling, small_dictionary):
             assert len(hypothesis["tokens"]) >= 8
 
 
-@pytest.mark.parametrize("arch", ["fwp_linear_transformer_tiny", "fwp_delta_net_tiny"])
+@pytest.mark.parametrize("arch", TINY_ARCHITECTURES)
 def test_carried_state_over_segments_matches_one_long_forward(arch, small_dictionary):
     model = build_model(arch, small_dictionary, "--no-token-positional-embeddings")
     model.eval()

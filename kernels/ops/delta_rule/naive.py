@@ -15,6 +15,22 @@ from kernels.precision import accumulation_dtype
 from kernels.state import initial_fast_weights
 
 
+def read_out(fast_weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """W x: W [..., Dv, Dk], x [..., Dk] -> [..., Dv]."""
+    return torch.einsum("...vk,...k->...v", fast_weights, x)
+
+
+def delta_rule_update(
+    fast_weights: torch.Tensor, k_t: torch.Tensor, v_t: torch.Tensor, beta_t: torch.Tensor
+) -> torch.Tensor:
+    """One step W_{t-1} -> W_t = W_{t-1} + beta_t (v_t - W_{t-1} k_t) k_t^T.
+
+    W: [..., Dv, Dk], k_t: [..., Dk], v_t: [..., Dv], beta_t: [...].
+    """
+    error = v_t - read_out(fast_weights, k_t)
+    return fast_weights + (beta_t.unsqueeze(-1) * error).unsqueeze(-1) * k_t.unsqueeze(-2)
+
+
 def delta_rule_step_loop(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -29,10 +45,8 @@ def delta_rule_step_loop(
 
     outputs = []
     for t in range(q.shape[1]):
-        q_t, k_t, v_t = (x[:, t].to(dtype) for x in (q, k, v))
-        beta_t = beta[:, t].to(dtype).unsqueeze(-1)
-        retrieved = torch.einsum("bhvk,bhk->bhv", fast_weights, k_t)
-        fast_weights = fast_weights + (beta_t * (v_t - retrieved)).unsqueeze(-1) * k_t.unsqueeze(-2)
-        outputs.append(torch.einsum("bhvk,bhk->bhv", fast_weights, q_t))
+        q_t, k_t, v_t, beta_t = (x[:, t].to(dtype) for x in (q, k, v, beta))
+        fast_weights = delta_rule_update(fast_weights, k_t, v_t, beta_t)
+        outputs.append(read_out(fast_weights, q_t))
     output = torch.stack(outputs, dim=1).to(q.dtype)
     return output, fast_weights if output_final_state else None

@@ -1,0 +1,139 @@
+"""Time the fast forms of the recurrent ops against their step loops (CPU, float32).
+
+Prints a markdown table: forward and forward+backward time of the Delta RNN,
+the Delta LSTM (chunkwise "torch" backend) and the recurrent delta rule (RDN,
+the lean "torch" step loop), each against its reference step loop from
+`kernels.reference`, with the speed-up (step loop time / fast time). Backward
+uses a dense random output gradient and computes the gradients of every input
+(for the RDN including the slow recurrent weights Rq, Rk, Rv, rbeta).
+
+Made for a shared machine: after a warm-up run of each, the fast form and the
+step loop are run alternately and the fastest of each one's runs is reported
+(other jobs only ever add time), so both see the same machine state.
+
+    python -m benchmarks.bench_recurrent                 # B=4, H=8, D in 16 64, T in 256 1024 (~5 min)
+    python -m benchmarks.bench_recurrent --head-dim 16 --T 256 --ops delta_rnn --repeats 9
+
+Run from the repository root (it reuses the timing helpers of `benchmarks.bench_ops`).
+"""
+
+import argparse
+import time
+from datetime import date
+from typing import Callable, List
+
+import torch
+import torch.nn.functional as F
+
+import kernels
+from benchmarks.bench_ops import forward_backward_run, forward_run, milliseconds, speedup
+from kernels.reference import delta_lstm_step_loop, delta_rnn_step_loop, recurrent_delta_rule_step_loop
+
+# op name -> (the public op, its step loop)
+OPS = {
+    "delta_rnn": (kernels.delta_rnn, delta_rnn_step_loop),
+    "delta_lstm": (kernels.delta_lstm, delta_lstm_step_loop),
+    "recurrent_delta_rule": (kernels.recurrent_delta_rule, recurrent_delta_rule_step_loop),
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ops", nargs="+", choices=list(OPS), default=list(OPS))
+    parser.add_argument("--T", type=int, nargs="+", default=[256, 1024], help="sequence lengths")
+    parser.add_argument("--head-dim", type=int, nargs="+", default=[16, 64], help="D (16: the paper's small size)")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--chunk-size", type=int, default=64, help="for the Delta RNN and Delta LSTM")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each form (the fastest reported)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    return parser.parse_args()
+
+
+def phi(z: torch.Tensor) -> torch.Tensor:
+    positive = F.elu(z) + 1
+    return positive / positive.sum(dim=-1, keepdim=True)
+
+
+def make_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int) -> dict:
+    """Inputs as the paper's layers produce them, all requiring grad.
+
+    Delta RNN / LSTM: phi keys and queries, softmax recurrent keys, sigmoid betas
+    (the LSTM with a gate axis of 3). RDN: pre-activation q, k, v, beta and slow
+    recurrent weights from N(0, 1/D).
+    """
+    if op == "recurrent_delta_rule":
+        inputs = {name: torch.randn(batch, seq_len, heads, dim) for name in ("q", "k", "v")}
+        inputs["beta"] = torch.randn(batch, seq_len, heads)
+        inputs.update({name: torch.randn(heads, dim, dim) / dim**0.5 for name in ("Rq", "Rk", "Rv")})
+        inputs["rbeta"] = torch.randn(heads, dim) / dim**0.5
+    else:
+        steps = (batch, seq_len, heads, 3) if op == "delta_lstm" else (batch, seq_len, heads)
+        inputs = {
+            "q": phi(torch.randn(*steps, dim)),
+            "k": phi(torch.randn(*steps, dim)),
+            "v": torch.randn(*steps, dim),
+            "beta": torch.sigmoid(torch.randn(steps)),
+            "rk": torch.softmax(torch.randn(*steps, dim), dim=-1),
+            "rv": torch.randn(*steps, dim),
+            "rbeta": torch.sigmoid(torch.randn(steps)),
+        }
+    return {name: x.requires_grad_() for name, x in inputs.items()}
+
+
+def fastest_seconds_interleaved(runs: List[Callable[[], None]], repeats: int) -> List[float]:
+    """For each run, the fastest of `repeats` timed calls; the runs take turns, after one warm-up call each."""
+    for run in runs:
+        run()
+    best = [float("inf")] * len(runs)
+    for _ in range(repeats):
+        for index, run in enumerate(runs):
+            start = time.perf_counter()
+            run()
+            best[index] = min(best[index], time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    print(
+        f"CPU float32, B={args.batch}, H={args.heads}, chunk size {args.chunk_size} (Delta RNN, Delta LSTM), "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {date.today()}; fastest of {args.repeats} "
+        f"alternating runs of each form after one warm-up run\n"
+    )
+    print(
+        "| op | D | T | fast fwd (ms) | step fwd (ms) | fwd speed-up "
+        "| fast fwd+bwd (ms) | step fwd+bwd (ms) | fwd+bwd speed-up |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for dim in args.head_dim:
+        for seq_len in args.T:
+            for name in args.ops:
+                op, step_loop = OPS[name]
+                options = {"backend": "torch"}
+                if name != "recurrent_delta_rule":
+                    options["chunk_size"] = args.chunk_size
+
+                def fast(**inputs):
+                    return op(**inputs, **options)
+
+                inputs = make_inputs(name, args.batch, seq_len, args.heads, dim)
+                fast_fwd, step_fwd = fastest_seconds_interleaved(
+                    [forward_run(fast, inputs), forward_run(step_loop, inputs)], args.repeats
+                )
+                fast_fwd_bwd, step_fwd_bwd = fastest_seconds_interleaved(
+                    [forward_backward_run(fast, inputs), forward_backward_run(step_loop, inputs)], args.repeats
+                )
+                print(
+                    f"| {name} | {dim} | {seq_len} | {milliseconds(fast_fwd)} | {milliseconds(step_fwd)} | "
+                    f"{speedup(step_fwd, fast_fwd)} | {milliseconds(fast_fwd_bwd)} | {milliseconds(step_fwd_bwd)} | "
+                    f"{speedup(step_fwd_bwd, fast_fwd_bwd)} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The fast-weight states carried along one token stream, from segment to segment."""
+
+from collections.abc import MutableMapping
+from typing import Dict, Iterator
+
+from ..modules import detach_states
+
+
+class CarriedState(MutableMapping):
+    """The model's ``carried_state`` for one stream (a training epoch, a validation
+    pass, an evaluation): the layers read their initial fast-weight states from
+    it and leave their final states in it. Keys and values are those of
+    fairseq's incremental state; every state tensor has the rows (batch) as
+    first axis.
+
+    It is a mapping but deliberately not a ``dict``: fairseq copies every dict
+    of a sample when it moves the sample to the device
+    (``fairseq.utils.apply_to_sample``, used by fairseq-eval-lm and the
+    trainer), and so does torch's DistributedDataParallel with its inputs. A
+    plain dict in ``net_input`` would have the model write its final states
+    into a throw-away copy; any other object is passed on by reference.
+    """
+
+    def __init__(self):
+        self._states: Dict[str, Dict] = {}
+
+    def __getitem__(self, key: str) -> Dict:
+        return self._states[key]
+
+    def __setitem__(self, key: str, value: Dict) -> None:
+        self._states[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._states[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._states)
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def attach(self, sample: Dict) -> Dict:
+        """The sample with this object as ``net_input["carried_state"]`` (the
+        sample itself is left as it is). The first segment of a stream
+        (``sample["segment"] == 0``) starts from empty states, so states reset
+        at every epoch and every validation pass."""
+        if sample["segment"] == 0:
+            self._states.clear()
+        return {**sample, "net_input": {**sample["net_input"], "carried_state": self}}
+
+    def detach(self) -> None:
+        """Cut the gradient path into the kept states (truncated BPTT)."""
+        detach_states(self)

@@ -1,0 +1,208 @@
+"""Language modelling with the fast weights carried across segments (truncated BPTT).
+
+``--task language_modeling_carried_state`` reads a split binarized by
+``fairseq-preprocess --only-source`` as one token stream, cuts it into
+``--batch-size`` contiguous rows per worker and walks along the rows in order,
+``--tokens-per-sample`` tokens at a time (see ``stream_segments``). Every
+segment starts from the final fast-weight states of the previous one,
+detached, so gradients span one segment while the context spans the whole
+row. States start empty at every epoch and every validation pass.
+
+``fairseq-eval-lm --task language_modeling_carried_state --batch-size 1``
+scores a split as one stream with the state carried through all of it; the
+sliding-window evaluation is ``--task language_modeling --context-window C``.
+"""
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+from fairseq import utils
+from fairseq.data import Dictionary, data_utils, iterators
+from fairseq.dataclass import FairseqDataclass
+from fairseq.tasks import FairseqTask, register_task
+
+from ..models.fwp_language_model import FastWeightLanguageModel
+from .carried_state import CarriedState
+from .stream_segments import StreamSegments
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "language_modeling_carried_state"
+
+
+@dataclass
+class CarriedStateLanguageModelingConfig(FairseqDataclass):
+    data: Optional[str] = field(
+        default=None,
+        metadata={"help": "directory written by fairseq-preprocess --only-source (dict.txt, "
+                  "train.bin/.idx, ...); several joined by ':' are read one per epoch"},
+    )
+    tokens_per_sample: int = field(
+        default=256,
+        metadata={"help": "segment length: tokens of each row per batch; gradients flow "
+                  "within a segment, the fast-weight states carry on to the next"},
+    )
+    max_target_positions: Optional[int] = field(
+        default=None,
+        metadata={"help": "longest input the model declares it accepts "
+                  "(default: --tokens-per-sample)"},
+    )
+
+
+@register_task(TASK_NAME, dataclass=CarriedStateLanguageModelingConfig)
+class CarriedStateLanguageModelingTask(FairseqTask):
+    """Batches are in-order segments of the stream's rows; ``train_step`` and
+    ``valid_step`` hand the model the state the previous segment left."""
+
+    def __init__(self, cfg: CarriedStateLanguageModelingConfig, dictionary: Dictionary):
+        super().__init__(cfg)
+        self.dictionary = dictionary
+        self.train_state = CarriedState()
+        self.valid_state = CarriedState()
+
+    @classmethod
+    def setup_task(cls, cfg: CarriedStateLanguageModelingConfig, **kwargs):
+        if not cfg.data:
+            raise ValueError(f"--task {TASK_NAME} needs a data directory (fairseq-preprocess output)")
+        dictionary_path = os.path.join(utils.split_paths(cfg.data)[0], "dict.txt")
+        if not os.path.isfile(dictionary_path):
+            raise FileNotFoundError(
+                f"{dictionary_path} not found: --task {TASK_NAME} reads a directory written by "
+                "fairseq-preprocess --only-source (dict.txt, train.bin, train.idx, ...)"
+            )
+        dictionary = Dictionary.load(dictionary_path)
+        logger.info(f"dictionary: {len(dictionary)} types")
+        return cls(cfg, dictionary)
+
+    def build_model(self, cfg, from_checkpoint=False):
+        """The model, if it can carry its fast weights across segments."""
+        model = super().build_model(cfg, from_checkpoint)
+        if not isinstance(model, FastWeightLanguageModel):
+            raise ValueError(
+                f"--task {TASK_NAME} needs a model that carries fast-weight states "
+                f"(--arch fwp_lm or an fwp_* architecture), got {type(model).__name__}"
+            )
+        if model.decoder.embed_positions is not None:
+            raise ValueError(
+                f"--task {TASK_NAME} carries the fast weights from one segment to the next, which "
+                "needs --no-token-positional-embeddings (positions would restart at every segment)"
+            )
+        return model
+
+    def load_dataset(self, split: str, epoch: int = 1, combine: bool = False, **kwargs):
+        """The split as one token stream ``[N]``: its lines, each ending in
+        ``</s>``, concatenated."""
+        paths = utils.split_paths(self.cfg.data)
+        prefix = os.path.join(paths[(epoch - 1) % len(paths)], split)
+        lines = data_utils.load_indexed_dataset(prefix, self.dictionary, combine=combine)
+        if lines is None:
+            raise FileNotFoundError(
+                f"split {split!r} not found: expected {prefix}.bin and {prefix}.idx "
+                f"(fairseq-preprocess --only-source --{split}pref ...)"
+            )
+        self.datasets[split] = torch.cat([lines[i] for i in range(len(lines))])
+        logger.info(f"{split}: {len(self.datasets[split]):,} tokens in {len(lines):,} lines")
+
+    def dataset(self, split: str) -> torch.Tensor:
+        """The loaded token stream of ``split``."""
+        if split not in self.datasets:
+            raise KeyError(f"split {split!r} is not loaded; call load_dataset({split!r}) first")
+        return self.datasets[split]
+
+    def get_batch_iterator(
+        self,
+        dataset: torch.Tensor,
+        max_sentences: Optional[int] = None,
+        num_shards: int = 1,
+        shard_id: int = 0,
+        num_workers: int = 0,
+        epoch: int = 1,
+        data_buffer_size: int = 0,
+        skip_remainder_batch: bool = False,
+        **unused,
+    ) -> iterators.EpochBatchIterator:
+        """The segments of ``dataset`` in order, never shuffled. ``max_sentences``
+        (``--batch-size``) is the number of rows per worker; fairseq's
+        data-parallel ``num_shards``/``shard_id`` give each worker its own rows
+        (not every other batch, as for the other tasks)."""
+        if max_sentences is None:
+            raise ValueError(
+                f"--task {TASK_NAME} needs --batch-size: the number of rows the stream is cut "
+                "into (per worker); --max-tokens alone does not set it"
+            )
+        segments = StreamSegments(dataset, max_sentences, self.cfg.tokens_per_sample, num_shards, shard_id)
+        logger.info(
+            f"{len(segments)} segments of {self.cfg.tokens_per_sample} tokens x "
+            f"{max_sentences} rows per worker, {num_shards} worker(s)"
+        )
+        return iterators.EpochBatchIterator(
+            dataset=segments,
+            collate_fn=segments.collater,
+            batch_sampler=[[i] for i in range(len(segments))],
+            num_workers=num_workers,
+            epoch=epoch,
+            buffer_size=data_buffer_size,
+            disable_shuffling=True,
+            skip_remainder_batch=skip_remainder_batch,
+        )
+
+    def train_step(self, sample, model, criterion, optimizer, update_num, ignore_grad=False):
+        """Forward and backward from the states the previous segment left;
+        the new states are then detached (gradients stop at the boundary)."""
+        result = super().train_step(
+            self.train_state.attach(sample), model, criterion, optimizer, update_num, ignore_grad
+        )
+        self.train_state.detach()
+        return result
+
+    def valid_step(self, sample, model, criterion):
+        return super().valid_step(self.valid_state.attach(sample), model, criterion)
+
+    def eval_lm_dataloader(
+        self,
+        dataset: torch.Tensor,
+        batch_size: Optional[int] = None,
+        num_shards: int = 1,
+        num_workers: int = 1,
+        data_buffer_size: int = 10,
+        context_window: int = 0,
+        **unused,
+    ) -> iterators.CountingIterator:
+        """fairseq-eval-lm's batches: the split as one row, in order, each
+        segment carrying one ``CarriedState`` for the whole pass.
+
+        fairseq-eval-lm scores every batch with a ``SequenceScorer`` that calls
+        ``model(**net_input)`` and nothing of the task in between, so the state
+        travels inside the batches: ``net_input["carried_state"]`` is the same
+        object in every batch, and the model reads and updates it in place. It
+        is attached here, in the main process, after the DataLoader (whose
+        worker processes would each hold a copy); the model needs no stream mode.
+        """
+        if context_window > 0:
+            raise ValueError(
+                f"--context-window is the sliding-window evaluation of --task language_modeling; "
+                f"--task {TASK_NAME} carries the state through the whole split instead: drop one of the two"
+            )
+        if (batch_size or 1) != 1 or num_shards != 1:
+            raise ValueError(
+                f"--task {TASK_NAME} evaluates the split as one stream: use --batch-size 1 "
+                f"and one process (got batch size {batch_size}, {num_shards} shards)"
+            )
+        segments = self.get_batch_iterator(
+            dataset, max_sentences=1, num_workers=num_workers, data_buffer_size=data_buffer_size
+        ).next_epoch_itr(shuffle=False)
+        state = CarriedState()
+        return iterators.CountingIterator(
+            (state.attach(sample) for sample in segments), total=len(segments)
+        )
+
+    @property
+    def source_dictionary(self) -> Dictionary:
+        return self.dictionary
+
+    @property
+    def target_dictionary(self) -> Dictionary:
+        return self.dictionary
