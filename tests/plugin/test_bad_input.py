@@ -48,3 +48,13 @@ def test_quickstart_names_a_missing_data_directory(tmp_path):
     assert result.returncode == 1
     assert f"{tmp_path / 'nowhere'}/wiki.valid.tokens not found" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_rdn_refuses_a_feature_map_it_would_ignore(small_dictionary):
+    with pytest.raises(ValueError, match="pass --feature-map softmax --beta-max 1"):
+        build_model("fwp_rdn_tiny", small_dictionary, "--feature-map", "elu1_sumnorm")
+
+
+def test_delta_mlp_needs_at_least_one_fast_layer(small_dictionary):
+    with pytest.raises(ValueError, match="delta_mlp needs --delta-mlp-depth >= 1"):
+        build_model("fwp_delta_mlp_tiny", small_dictionary, "--delta-mlp-depth", "0")
