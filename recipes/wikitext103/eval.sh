@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Perplexity of a trained run with fairseq-eval-lm, as the paper evaluates it.
+#
+#   bash recipes/wikitext103/eval.sh --data DATA_BIN --out RUN_DIR [--split test|valid] [--gpus N]
+#
+# Always: the sliding window of the paper (each token scored with 255 (small) /
+# 383 (medium) tokens of context; 64 for the tiny CPU size, for speed). For
+# runs trained with --mode full, also the whole split as one stream with the
+# fast weights carried through it. Each evaluation's log goes to
+# RUN_DIR/eval_<split>_<kind>.log and its perplexity to RUN_DIR/results.txt.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
+
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+DATA= OUT= SPLIT=test GPUS=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --data) DATA=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --split) SPLIT=$2; shift 2 ;;
+    --gpus) GPUS=$2; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "error: unknown option $1" >&2; usage ;;
+  esac
+done
+[ -n "$DATA" ] && [ -n "$OUT" ] || usage
+[ -f "$OUT/run_config.txt" ] || die "$OUT/run_config.txt not found: --out is a run directory of recipes/wikitext103/train.sh"
+CHECKPOINT=$OUT/checkpoints/checkpoint_best.pt
+[ -f "$CHECKPOINT" ] || die "$CHECKPOINT not found: train first (recipes/wikitext103/train.sh)"
+read_config() { tr ' ' '\n' < "$OUT/run_config.txt" | sed -n "s/^$1=//p"; }
+SIZE=$(read_config size)
+MODE=$(read_config mode)
+case $SIZE in
+  small) SEGMENT=256; CONTEXT=255 ;;
+  medium) SEGMENT=384; CONTEXT=383 ;;
+  tiny) SEGMENT=128; CONTEXT=64 ;;
+esac
+DEVICE_FLAGS=(--cpu)
+[ "$GPUS" -gt 0 ] && DEVICE_FLAGS=()
+
+evaluate() {  # evaluate KIND FAIRSEQ_FLAGS...: run fairseq-eval-lm, record its perplexity
+  local kind=$1; shift
+  local log="$OUT/eval_${SPLIT}_${kind}.log"
+  fairseq-eval-lm "$DATA" --user-dir "$PLUGIN" --path "$CHECKPOINT" --gen-subset "$SPLIT" \
+    "${DEVICE_FLAGS[@]}" --num-workers 0 "$@" 2>&1 | tee "$log"
+  local ppl
+  ppl=$(sed -n 's/.*Perplexity: \([0-9.]*\).*/\1/p' "$log" | tail -n 1)
+  [ -n "$ppl" ] || die "fairseq-eval-lm printed no perplexity; see $log"
+  grep -v "^split=$SPLIT eval=$kind " "$OUT/results.txt" 2>/dev/null > "$OUT/results.tmp" || true
+  echo "split=$SPLIT eval=$kind ppl=$ppl" >> "$OUT/results.tmp"
+  mv "$OUT/results.tmp" "$OUT/results.txt"
+  echo "$SPLIT perplexity ($kind): $ppl"
+}
+
+evaluate sliding_window --task language_modeling --tokens-per-sample "$SEGMENT" \
+  --context-window "$CONTEXT" --batch-size 8
+if [ "$MODE" = full ]; then
+  evaluate carried_state --task language_modeling_carried_state --tokens-per-sample "$SEGMENT" --batch-size 1
+fi

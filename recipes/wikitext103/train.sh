@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Train one model of the paper's WikiText-103 table with fairseq-train.
+#
+#   bash recipes/wikitext103/train.sh --model delta_rnn --size small --data DATA_BIN --out RUN_DIR \
+#       [--mode truncated|full] [--gpus N] [--batch-per-gpu B] [--max-update N] [-- EXTRA_FAIRSEQ_FLAGS]
+#
+# --model   transformer | linear_transformer | delta_net | delta_mlp | delta_delta |
+#           delta_rnn | delta_lstm | rdn
+# --size    small | medium (the paper's settings) | tiny (CPU-sized: tests, the mini table)
+# --mode    truncated (default): independent segments of 256 (small) / 384 (medium) tokens;
+#           full: the fast weights carried across segments (language_modeling_carried_state)
+# --gpus    GPUs to use (0 = CPU). The paper's 96 (small) / 56 (medium) segments per
+#           update are kept whatever the GPU count, through --update-freq.
+# Re-running with the same RUN_DIR resumes from its last checkpoint; a RUN_DIR
+# holding another configuration's run is refused.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
+
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+die() { echo "error: $*" >&2; exit 1; }
+
+MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= EXTRA=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --model) MODEL=$2; shift 2 ;;
+    --size) SIZE=$2; shift 2 ;;
+    --mode) MODE=$2; shift 2 ;;
+    --data) DATA=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --gpus) GPUS=$2; shift 2 ;;
+    --batch-per-gpu) BATCH_PER_GPU=$2; shift 2 ;;
+    --max-update) MAX_UPDATE=$2; shift 2 ;;
+    --) shift; EXTRA=("$@"); break ;;
+    -h|--help) usage ;;
+    *) echo "error: unknown option $1" >&2; usage ;;
+  esac
+done
+[ -n "$MODEL" ] && [ -n "$SIZE" ] && [ -n "$DATA" ] && [ -n "$OUT" ] || usage
+
+case $MODEL in
+  transformer|linear_transformer|delta_net|delta_mlp|delta_delta|delta_rnn|delta_lstm|rdn) ;;
+  *) die "unknown model '$MODEL'; choose transformer, linear_transformer, delta_net, delta_mlp, delta_delta, delta_rnn, delta_lstm or rdn" ;;
+esac
+case $SIZE in
+  small) SEGMENT=256; SEGMENTS_PER_UPDATE=96; TOTAL_UPDATES=500000; LR=2.5e-4 ;;
+  medium) SEGMENT=384; SEGMENTS_PER_UPDATE=56; TOTAL_UPDATES=400000; LR=2.5e-4 ;;
+  tiny) SEGMENT=128; SEGMENTS_PER_UPDATE=16; TOTAL_UPDATES=300; LR=2e-3 ;;
+  *) die "unknown size '$SIZE'; choose small, medium or tiny" ;;
+esac
+case $MODE in
+  truncated) TASK=language_modeling ;;
+  full) TASK=language_modeling_carried_state
+        [ "$MODEL" != transformer ] || die "--mode full carries fast weights; the softmax Transformer has none" ;;
+  *) die "unknown mode '$MODE'; choose truncated or full" ;;
+esac
+[ -f "$DATA/dict.txt" ] || die "$DATA/dict.txt not found: --data is the fairseq-preprocess output (recipes/wikitext103/prepare.sh)"
+MAX_UPDATE=${MAX_UPDATE:-$TOTAL_UPDATES}
+
+if [ "$SIZE" = tiny ]; then
+  ARCH=$([ "$MODEL" = transformer ] && echo transformer_lm_fwp_tiny || echo "fwp_${MODEL}_tiny")
+  OUTPUT_FLAGS=(--criterion cross_entropy)
+else
+  ARCH=$([ "$MODEL" = transformer ] && echo "transformer_lm_fwp_wt103_$SIZE" || echo "fwp_${MODEL}_wt103_$SIZE")
+  OUTPUT_FLAGS=(--criterion adaptive_loss --ddp-backend legacy_ddp)
+fi
+
+# Segments per update = GPUs (or 1 CPU process) x batch per GPU x update frequency.
+WORKERS=$(( GPUS > 0 ? GPUS : 1 ))
+BATCH_PER_GPU=${BATCH_PER_GPU:-$(( SEGMENTS_PER_UPDATE / WORKERS ))}
+[ "$BATCH_PER_GPU" -ge 1 ] || die "--gpus $GPUS is more than the $SEGMENTS_PER_UPDATE segments per update"
+(( SEGMENTS_PER_UPDATE % (WORKERS * BATCH_PER_GPU) == 0 )) \
+  || die "$SEGMENTS_PER_UPDATE segments per update do not split into $WORKERS worker(s) x $BATCH_PER_GPU; pick --batch-per-gpu dividing $(( SEGMENTS_PER_UPDATE / WORKERS ))"
+UPDATE_FREQ=$(( SEGMENTS_PER_UPDATE / (WORKERS * BATCH_PER_GPU) ))
+if [ "$MODE" = full ] && [ "$UPDATE_FREQ" -ne 1 ]; then
+  die "--mode full walks $SEGMENTS_PER_UPDATE rows in step: use --batch-per-gpu $(( SEGMENTS_PER_UPDATE / WORKERS )) (update frequency 1)"
+fi
+
+MODE_FLAGS=()
+[ "$MODE" = full ] && MODE_FLAGS=(--no-token-positional-embeddings)
+[ "$TASK" = language_modeling ] && MODE_FLAGS+=(--sample-break-mode none)
+DEVICE_FLAGS=(--cpu)
+[ "$GPUS" -gt 0 ] && DEVICE_FLAGS=(--fp16 --distributed-world-size "$GPUS")
+
+# The configuration a run directory belongs to; re-running resumes only when it matches.
+CONFIG="model=$MODEL size=$SIZE mode=$MODE segments_per_update=$SEGMENTS_PER_UPDATE max_update=$MAX_UPDATE extra=${EXTRA[*]:-}"
+mkdir -p "$OUT"
+if [ -f "$OUT/run_config.txt" ]; then
+  [ "$(cat "$OUT/run_config.txt")" = "$CONFIG" ] \
+    || die "$OUT holds another run ($(cat "$OUT/run_config.txt")); pick another --out"
+elif [ -n "$(ls -A "$OUT/checkpoints" 2>/dev/null)" ]; then
+  die "$OUT/checkpoints holds checkpoints of an unknown run; pick another --out"
+fi
+echo "$CONFIG" > "$OUT/run_config.txt"
+
+fairseq-train "$DATA" --user-dir "$PLUGIN" --task "$TASK" --arch "$ARCH" \
+  "${MODE_FLAGS[@]}" "${OUTPUT_FLAGS[@]}" "${DEVICE_FLAGS[@]}" \
+  --tokens-per-sample "$SEGMENT" --batch-size "$BATCH_PER_GPU" --update-freq "$UPDATE_FREQ" \
+  --optimizer adam --adam-betas '(0.9, 0.999)' --lr "$LR" --lr-scheduler cosine \
+  --warmup-updates "$(( MAX_UPDATE < 2000 ? MAX_UPDATE / 10 : 2000 ))" --warmup-init-lr 1e-7 \
+  --min-lr 0 --max-update "$MAX_UPDATE" --clip-norm 0.25 \
+  --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --log-format simple --log-interval 100 \
+  --seed 1 "${EXTRA[@]}" 2>&1 | tee -a "$OUT/train.log"
