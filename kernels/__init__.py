@@ -16,12 +16,16 @@ q, k, v, beta and slow recurrent weights Rq, Rk, Rv: [H, D, D], rbeta: [H, D]
 initial state.
 
 Backends (argument `backend`, default "auto"; see `kernels.backend`):
-  "torch"  the chunkwise-parallel PyTorch forms, and a lean step loop for the
-           recurrent delta rule (any device).
-"auto" uses the environment variable FWP_BACKEND when set, else "torch".
+  "torch"   the chunkwise-parallel PyTorch forms, and a lean step loop for the
+            recurrent delta rule (any device).
+  "triton"  the Triton kernels of `kernels.triton` (CUDA; CPU tensors only under
+            the Triton interpreter, TRITON_INTERPRET=1).
+"auto" uses the environment variable FWP_BACKEND when set, else "triton" for
+CUDA tensors of ops that have Triton kernels and "torch" otherwise.
 
 The step-by-step loops that define the ops are in `kernels.reference`.
-Neither fairseq nor triton is needed to import this package.
+Neither fairseq nor triton is needed to import this package (triton is imported
+only when the triton backend runs).
 """
 
 from kernels.api import delta_lstm, delta_rnn, delta_rule, linear_attention, recurrent_delta_rule

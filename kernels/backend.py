@@ -1,14 +1,27 @@
 """Choosing the implementation ("backend") an op runs.
 
+Backends:
+  "torch"   the fastest PyTorch forms in `kernels.ops` (any device).
+  "triton"  the Triton kernels in `kernels.triton` (CUDA; on CPU tensors only
+            under the Triton interpreter, TRITON_INTERPRET=1 set before import).
+
 `backend="auto"` runs the backend named by the environment variable FWP_BACKEND
-if it is set (to a backend name or "auto"), else DEFAULT_BACKEND. Any other value names a backend directly.
-Today there is one backend, "torch": the fastest PyTorch forms in `kernels.ops`
-(chunkwise, or for the recurrent delta rule, which has no chunkwise form, a
-lean step loop). A new backend is one entry per op in IMPLEMENTATIONS.
+if it is set (to a backend name or "auto"); otherwise, and for FWP_BACKEND=auto,
+"triton" for CUDA tensors (float32, bfloat16, float16) of an op that has a
+Triton implementation and "torch" for everything else (float64 included). A backend named explicitly (argument or FWP_BACKEND) must
+exist for the op.
+
+IMPLEMENTATIONS maps op -> backend -> implementation. Torch implementations are
+callables; Triton ones are "module:function" strings imported on first use, so
+neither importing `kernels` nor running on CPU needs triton installed. A new
+implementation is one entry.
 """
 
+import importlib
 import os
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Union
+
+import torch
 
 from kernels.ops.delta_lstm.chunk import chunk_delta_lstm
 from kernels.ops.delta_rnn.chunk import chunk_delta_rnn
@@ -17,36 +30,76 @@ from kernels.ops.linear_attention.chunk import chunk_linear_attention
 from kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
 
 BACKEND_ENV_VAR = "FWP_BACKEND"
+BACKENDS = ("torch", "triton")
 
-# What "auto" runs when FWP_BACKEND is unset; "torch" runs on every device.
-DEFAULT_BACKEND = "torch"
-
-# op name -> backend name -> implementation.
-IMPLEMENTATIONS: Dict[str, Dict[str, Callable]] = {
-    "linear_attention": {"torch": chunk_linear_attention},
-    "delta_rule": {"torch": chunk_delta_rule},
-    "delta_rnn": {"torch": chunk_delta_rnn},
-    "delta_lstm": {"torch": chunk_delta_lstm},
-    "recurrent_delta_rule": {"torch": fused_recurrent_delta_rule},
+# op name -> backend name -> implementation (a callable, or "module:function" imported lazily).
+IMPLEMENTATIONS: Dict[str, Dict[str, Union[Callable, str]]] = {
+    "linear_attention": {
+        "torch": chunk_linear_attention,
+        "triton": "kernels.triton.linear_attention:chunk_linear_attention",
+    },
+    "delta_rule": {
+        "torch": chunk_delta_rule,
+        "triton": "kernels.triton.delta_rule:delta_rule",
+    },
+    "delta_rnn": {"torch": chunk_delta_rnn, "triton": "kernels.triton.delta_rnn:triton_delta_rnn"},
+    "delta_lstm": {"torch": chunk_delta_lstm, "triton": "kernels.triton.delta_lstm:triton_delta_lstm"},
+    "recurrent_delta_rule": {
+        "torch": fused_recurrent_delta_rule,
+        "triton": "kernels.triton.recurrent_delta_rule:triton_recurrent_delta_rule",
+    },
 }
+# Input dtypes the Triton kernels take; "auto" sends anything else (float64) to torch.
+TRITON_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 
-def select_implementation(op: str, backend: str) -> Callable:
-    """The implementation of `op` for the requested backend ("auto" or a backend name).
+def select_implementation(
+    op: str, backend: str, device: torch.device, dtype: torch.dtype = torch.float32
+) -> Callable:
+    """The implementation of `op` for the requested backend ("auto" or a backend name) on tensors
+    of `dtype` on `device`.
 
-    Raises ValueError naming the unknown backend, where it came from (the
-    `backend` argument or FWP_BACKEND) and the valid choices.
+    Raises ValueError for an unknown backend (naming where it came from: the
+    `backend` argument or FWP_BACKEND) or a backend the op does not have, and
+    RuntimeError when Triton cannot run (not installed; CPU tensors without the interpreter).
     """
-    implementations = IMPLEMENTATIONS[op]
     source = "the backend argument"
     if backend == "auto":
         backend = os.environ.get(BACKEND_ENV_VAR, "auto")
         source = f"the environment variable {BACKEND_ENV_VAR}"
+    if backend not in ("auto", *BACKENDS):
+        raise unknown_backend_error(backend, source, ["auto", *BACKENDS])
+    implementations = IMPLEMENTATIONS[op]
     if backend == "auto":
-        backend = DEFAULT_BACKEND
+        on_triton = device.type == "cuda" and dtype in TRITON_DTYPES and "triton" in implementations
+        backend = "triton" if on_triton else "torch"
     if backend not in implementations:
-        raise unknown_backend_error(backend, source, ["auto", *implementations])
-    return implementations[backend]
+        raise ValueError(
+            f"op {op!r} has no {backend} implementation yet (requested by {source}); "
+            f"available: {', '.join(map(repr, implementations))}"
+        )
+    implementation = implementations[backend]
+    if isinstance(implementation, str):
+        check_triton_can_run(device)
+        module, name = implementation.split(":")
+        implementation = getattr(importlib.import_module(module), name)
+    return implementation
+
+
+def check_triton_can_run(device: torch.device) -> None:
+    """Triton is installed, and tensors on CPU run under its interpreter (TRITON_INTERPRET=1)."""
+    try:
+        importlib.import_module("triton")
+    except ImportError as error:
+        raise RuntimeError(
+            "the triton backend needs the triton package: pip install triton==3.7.1 "
+            "(or use backend='torch')"
+        ) from error
+    if device.type == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise RuntimeError(
+            "the triton backend on CPU tensors runs only under the Triton interpreter: set TRITON_INTERPRET=1 "
+            "in the environment before kernels.triton is imported (or use backend='torch' on CPU)"
+        )
 
 
 def unknown_backend_error(name: object, source: str, choices: List[str]) -> ValueError:

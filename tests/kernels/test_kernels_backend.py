@@ -23,20 +23,20 @@ def test_unknown_backend_argument(inputs, op, monkeypatch):
     monkeypatch.delenv("FWP_BACKEND", raising=False)
     if op is kernels.linear_attention:
         inputs.pop("beta")
-    message = r"unknown backend 'cuda' from the backend argument; valid choices: 'auto', 'torch'$"
+    message = r"unknown backend 'cuda' from the backend argument; valid choices: 'auto', 'torch', 'triton'$"
     with pytest.raises(ValueError, match=message):
         op(**inputs, backend="cuda")
 
 
 def test_unknown_backend_from_environment(inputs, monkeypatch):
-    monkeypatch.setenv("FWP_BACKEND", "triton")
-    message = r"unknown backend 'triton' from the environment variable FWP_BACKEND; valid choices: 'auto', 'torch'$"
+    monkeypatch.setenv("FWP_BACKEND", "cuda")
+    message = r"unknown backend 'cuda' from the environment variable FWP_BACKEND; valid choices: 'auto', 'torch', 'triton'$"
     with pytest.raises(ValueError, match=message):
         kernels.delta_rule(**inputs)
 
 
 def test_backend_argument_overrides_environment(inputs, monkeypatch):
-    monkeypatch.setenv("FWP_BACKEND", "triton")
+    monkeypatch.setenv("FWP_BACKEND", "cuda")
     output, _ = kernels.delta_rule(**inputs, backend="torch")
     assert output.shape == (1, 9, 2, 3)
 
@@ -58,4 +58,4 @@ def test_auto_selects_the_torch_form(monkeypatch, environment, op, torch_form):
         monkeypatch.delenv("FWP_BACKEND", raising=False)
     else:
         monkeypatch.setenv("FWP_BACKEND", environment)
-    assert select_implementation(op, "auto") is torch_form
+    assert select_implementation(op, "auto", torch.device("cpu")) is torch_form

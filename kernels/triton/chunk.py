@@ -1,0 +1,210 @@
+"""The chunkwise recurrence shared by linear attention and the delta rule, in Triton.
+
+Per batch element and head, with the fast weights S: [Dv, Dk] before a chunk
+and the chunk's rows Q, K: [C, Dk], U: [C, Dv] and (delta rule only) W: [C, Dk]:
+
+    U_S    = U - W S^T                       (linear attention: no W, U_S = U = V)
+    P      = tril(Q K^T)                     (the diagonal kept: read after the update)
+    O      = Q S^T + P U_S
+    S_next = S + U_S^T K
+
+For the delta rule, W and U are the WY factors of the chunk (computed in torch,
+see `kernels.triton.delta_rule`); for linear attention U is V. The gradients,
+with G = dL/dS_next and dO = dL/dO:
+
+    dP  = tril(dO U_S^T)
+    dU  = P^T dO + K G^T                     (= dL/dU_S)
+    dK  = U_S G + dP^T Q
+    dQ  = dO S + dP K
+    dW  = -dU S
+    G_prev = G + dO^T Q - dU^T W             (dL/dS before the chunk)
+
+One program per (batch, head) walks the chunks in order (forward) or in reverse
+(backward) with S or G: [Dv, Dk] in float32 registers; the head dims are whole
+tiles. Memory kept between forward and backward is the inputs, O(T * D) per
+head. The backward first reruns the forward sweep to store the state before
+each chunk, [B, H, N, Dv, Dk] float32 (N = T / C chunks), which lives only
+during the backward.
+"""
+
+from typing import Optional, Tuple
+
+import torch
+import triton
+import triton.language as tl
+
+# Head dims and chunk sizes the kernels take: whole tl.dot tiles (>= 16, powers of two).
+SUPPORTED_HEAD_DIMS = (16, 32, 64, 128)
+SUPPORTED_CHUNK_SIZES = (16, 32, 64, 128)
+
+
+@triton.jit
+def _chunk_forward_kernel(
+    q, k, u, w, initial_state, output, final_state, states,
+    num_chunks,
+    C: tl.constexpr, DK: tl.constexpr, DV: tl.constexpr,
+    HAS_W: tl.constexpr, HAS_INITIAL_STATE: tl.constexpr, STORE_STATES: tl.constexpr,
+    PRECISION: tl.constexpr,
+):
+    """q, k, w: [BH, N, C, DK]; u, output: [BH, N, C, DV]; states: [BH, N, DV, DK]; *_state: [BH, DV, DK]."""
+    head = tl.program_id(0)
+    rows = tl.arange(0, C)
+    key_tile = rows[:, None] * DK + tl.arange(0, DK)[None, :]
+    value_tile = rows[:, None] * DV + tl.arange(0, DV)[None, :]
+    state_tile = tl.arange(0, DV)[:, None] * DK + tl.arange(0, DK)[None, :]
+    causal = rows[:, None] >= rows[None, :]
+
+    if HAS_INITIAL_STATE:
+        state = tl.load(initial_state + head * DV * DK + state_tile).to(tl.float32)
+    else:
+        state = tl.zeros([DV, DK], dtype=tl.float32)
+    for n in range(num_chunks):
+        chunk = head * num_chunks + n
+        if STORE_STATES:
+            tl.store(states + chunk * DV * DK + state_tile, state)
+        chunk_q = tl.load(q + chunk * C * DK + key_tile).to(tl.float32)
+        chunk_k = tl.load(k + chunk * C * DK + key_tile).to(tl.float32)
+        updates = tl.load(u + chunk * C * DV + value_tile).to(tl.float32)
+        if HAS_W:
+            chunk_w = tl.load(w + chunk * C * DK + key_tile).to(tl.float32)
+            updates -= tl.dot(chunk_w, tl.trans(state), input_precision=PRECISION)
+        scores = tl.where(causal, tl.dot(chunk_q, tl.trans(chunk_k), input_precision=PRECISION), 0.0)
+        out = tl.dot(chunk_q, tl.trans(state), input_precision=PRECISION)
+        out += tl.dot(scores, updates, input_precision=PRECISION)
+        tl.store(output + chunk * C * DV + value_tile, out.to(output.dtype.element_ty))
+        state += tl.dot(tl.trans(updates), chunk_k, input_precision=PRECISION)
+    tl.store(final_state + head * DV * DK + state_tile, state)
+
+
+@triton.jit
+def _chunk_backward_kernel(
+    q, k, u, w, states, grad_output, grad_final_state,
+    grad_q, grad_k, grad_u, grad_w, grad_initial_state,
+    num_chunks,
+    C: tl.constexpr, DK: tl.constexpr, DV: tl.constexpr,
+    HAS_W: tl.constexpr, HAS_GRAD_FINAL_STATE: tl.constexpr,
+    PRECISION: tl.constexpr,
+):
+    """The reverse sweep: layouts as in _chunk_forward_kernel; grad_* like their inputs."""
+    head = tl.program_id(0)
+    rows = tl.arange(0, C)
+    key_tile = rows[:, None] * DK + tl.arange(0, DK)[None, :]
+    value_tile = rows[:, None] * DV + tl.arange(0, DV)[None, :]
+    state_tile = tl.arange(0, DV)[:, None] * DK + tl.arange(0, DK)[None, :]
+    causal = rows[:, None] >= rows[None, :]
+
+    if HAS_GRAD_FINAL_STATE:
+        grad_state = tl.load(grad_final_state + head * DV * DK + state_tile).to(tl.float32)
+    else:
+        grad_state = tl.zeros([DV, DK], dtype=tl.float32)
+    for step in range(num_chunks):
+        chunk = head * num_chunks + num_chunks - 1 - step
+        state = tl.load(states + chunk * DV * DK + state_tile)
+        chunk_q = tl.load(q + chunk * C * DK + key_tile).to(tl.float32)
+        chunk_k = tl.load(k + chunk * C * DK + key_tile).to(tl.float32)
+        updates = tl.load(u + chunk * C * DV + value_tile).to(tl.float32)
+        chunk_grad_output = tl.load(grad_output + chunk * C * DV + value_tile).to(tl.float32)
+        if HAS_W:
+            chunk_w = tl.load(w + chunk * C * DK + key_tile).to(tl.float32)
+            updates -= tl.dot(chunk_w, tl.trans(state), input_precision=PRECISION)
+        scores = tl.where(causal, tl.dot(chunk_q, tl.trans(chunk_k), input_precision=PRECISION), 0.0)
+        grad_scores = tl.where(
+            causal, tl.dot(chunk_grad_output, tl.trans(updates), input_precision=PRECISION), 0.0
+        )
+        grad_updates = tl.dot(tl.trans(scores), chunk_grad_output, input_precision=PRECISION)
+        grad_updates += tl.dot(chunk_k, tl.trans(grad_state), input_precision=PRECISION)
+        chunk_grad_k = tl.dot(updates, grad_state, input_precision=PRECISION)
+        chunk_grad_k += tl.dot(tl.trans(grad_scores), chunk_q, input_precision=PRECISION)
+        chunk_grad_q = tl.dot(chunk_grad_output, state, input_precision=PRECISION)
+        chunk_grad_q += tl.dot(grad_scores, chunk_k, input_precision=PRECISION)
+        tl.store(grad_q + chunk * C * DK + key_tile, chunk_grad_q.to(grad_q.dtype.element_ty))
+        tl.store(grad_k + chunk * C * DK + key_tile, chunk_grad_k.to(grad_k.dtype.element_ty))
+        tl.store(grad_u + chunk * C * DV + value_tile, grad_updates.to(grad_u.dtype.element_ty))
+        grad_state += tl.dot(tl.trans(chunk_grad_output), chunk_q, input_precision=PRECISION)
+        if HAS_W:
+            chunk_grad_w = -tl.dot(grad_updates, state, input_precision=PRECISION)
+            tl.store(grad_w + chunk * C * DK + key_tile, chunk_grad_w.to(grad_w.dtype.element_ty))
+            grad_state -= tl.dot(tl.trans(grad_updates), chunk_w, input_precision=PRECISION)
+    tl.store(grad_initial_state + head * DV * DK + state_tile, grad_state)
+
+
+def check_head_dims(key_dim: int, value_dim: int) -> None:
+    """Raise ValueError unless both head dims are ones the kernels take."""
+    for name, size in (("key head dim Dk", key_dim), ("value head dim Dv", value_dim)):
+        if size not in SUPPORTED_HEAD_DIMS:
+            raise ValueError(f"the triton backend supports head dims {SUPPORTED_HEAD_DIMS}; got {name} = {size}")
+
+
+def check_kernel_chunk_size(chunk_size: int) -> None:
+    """Raise ValueError unless the chunk size is one the chunkwise kernels take."""
+    if chunk_size not in SUPPORTED_CHUNK_SIZES:
+        raise ValueError(f"the triton backend supports chunk_size in {SUPPORTED_CHUNK_SIZES}; got {chunk_size}")
+
+
+def dot_precision(dtype: torch.dtype) -> str:
+    """Exact float32 products for float32 inputs; tf32 (more mantissa than bf16/fp16) for half inputs."""
+    return "ieee" if dtype == torch.float32 else "tf32"
+
+
+def launch_forward(q, k, u, w, initial_state, store_states: bool):
+    """Run the forward sweep -> (output like u, final state [B, H, Dv, Dk] float32, states or None)."""
+    batch, heads, num_chunks, chunk_size, key_dim = q.shape
+    value_dim = u.shape[-1]
+    output = torch.empty_like(u)
+    final_state = q.new_empty(batch, heads, value_dim, key_dim, dtype=torch.float32)
+    states = (
+        q.new_empty(batch, heads, num_chunks, value_dim, key_dim, dtype=torch.float32) if store_states else None
+    )
+    _chunk_forward_kernel[(batch * heads,)](
+        q, k, u, w if w is not None else u, initial_state if initial_state is not None else final_state,
+        output, final_state, states if states is not None else final_state,
+        num_chunks,
+        C=chunk_size, DK=key_dim, DV=value_dim,
+        HAS_W=w is not None, HAS_INITIAL_STATE=initial_state is not None, STORE_STATES=store_states,
+        PRECISION=dot_precision(q.dtype),
+        num_stages=1,  # no multi-buffered loads: the float32 tiles alone fill much of the shared memory
+    )
+    return output, final_state, states
+
+
+class ChunkRecurrence(torch.autograd.Function):
+    """(q, k, u, w or None, S_0 or None) chunked [B, H, N, C, D] -> (O like u, S_final [B, H, Dv, Dk] float32)."""
+
+    @staticmethod
+    def forward(ctx, q, k, u, w, initial_state):
+        output, final_state, _ = launch_forward(q, k, u, w, initial_state, store_states=False)
+        ctx.save_for_backward(q, k, u, w, initial_state)
+        return output, final_state
+
+    @staticmethod
+    def backward(ctx, grad_output, grad_final_state):
+        q, k, u, w, initial_state = ctx.saved_tensors
+        _, _, states = launch_forward(q, k, u, w, initial_state, store_states=True)
+        batch, heads, num_chunks, chunk_size, key_dim = q.shape
+        grad_q, grad_k, grad_u = torch.empty_like(q), torch.empty_like(k), torch.empty_like(u)
+        grad_w = torch.empty_like(w) if w is not None else None
+        grad_initial_state = torch.empty_like(states[:, :, 0])
+        _chunk_backward_kernel[(batch * heads,)](
+            q, k, u, w if w is not None else u, states, grad_output.contiguous(),
+            grad_final_state.contiguous() if grad_final_state is not None else states,
+            grad_q, grad_k, grad_u, grad_w if grad_w is not None else grad_u, grad_initial_state,
+            num_chunks,
+            C=chunk_size, DK=key_dim, DV=u.shape[-1],
+            HAS_W=w is not None, HAS_GRAD_FINAL_STATE=grad_final_state is not None,
+            PRECISION=dot_precision(q.dtype),
+            num_stages=1,
+        )
+        if initial_state is None:
+            grad_initial_state = None
+        else:
+            grad_initial_state = grad_initial_state.to(initial_state.dtype)
+        return grad_q, grad_k, grad_u, grad_w, grad_initial_state
+
+
+def chunk_recurrence(
+    q: torch.Tensor, k: torch.Tensor, u: torch.Tensor, w: Optional[torch.Tensor], initial_state: Optional[torch.Tensor]
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Chunked q, k: [B, H, N, C, Dk], u: [B, H, N, C, Dv], w: like k or None, S_0: [B, H, Dv, Dk] or None
+    -> (O: [B, H, N, C, Dv] in u's dtype, S_final: [B, H, Dv, Dk] float32). Differentiable in every input."""
+    q, k, u, w, initial_state = (x.contiguous() if x is not None else None for x in (q, k, u, w, initial_state))
+    return ChunkRecurrence.apply(q, k, u, w, initial_state)

@@ -1,0 +1,138 @@
+"""The delta rule with Triton kernels: chunkwise (WY/UT) for training, token by token for decoding.
+
+Chunkwise (`chunk_delta_rule`): per chunk of C steps the WY factors
+
+    W = T diag(beta) K,  U = T diag(beta) V,  T = (I + tril(diag(beta) K K^T, -1))^{-1}
+
+do not depend on the state; they are computed for all chunks at once in PyTorch
+(`kernels.ops.delta_rule.chunk.wy_representation`, a batched triangular solve
+that autograd differentiates). The inter-chunk recurrence, which carries the
+state S: [Dv, Dk] through the chunks (U_S = U - W S^T, O = Q S^T + tril(Q K^T) U_S,
+S_next = S + U_S^T K), is the Triton kernel pair of `kernels.triton.chunk`,
+forward and backward. Memory kept for the backward: the chunked inputs and W, U,
+O(T * D) per head; per-chunk states exist only during the backward.
+
+Token by token (`token_by_token_delta_rule`): one program per (batch, head)
+keeps S in registers and walks the steps,
+
+    u_t = beta_t (v_t - S k_t),  S <- S + u_t k_t^T,  o_t = S q_t.
+
+It has no backward and refuses inputs that require grad. The "triton" backend
+of the public op (`delta_rule`) uses it for sequences shorter than one chunk
+when no gradient is needed (decoding), and the chunkwise form otherwise.
+"""
+
+from typing import Optional, Tuple
+
+import torch
+import triton
+import triton.language as tl
+
+from kernels.chunking import split_into_chunks
+from kernels.ops.delta_rule.chunk import wy_representation
+from kernels.precision import accumulation_dtype
+from kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
+
+
+def delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+    chunk_size: int = 64,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """The "triton" backend of `kernels.delta_rule`: token by token for short inference inputs, else chunkwise."""
+    check_kernel_chunk_size(chunk_size)
+    if q.shape[1] < chunk_size and not needs_grad(q, k, v, beta, initial_state):
+        return token_by_token_delta_rule(q, k, v, beta, initial_state, output_final_state)
+    return chunk_delta_rule(q, k, v, beta, initial_state, output_final_state, chunk_size)
+
+
+def chunk_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+    chunk_size: int = 64,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H] -> (o: [B, T, H, Dv], W: [B, H, Dv, Dk] float32)."""
+    seq_len = q.shape[1]
+    check_head_dims(q.shape[-1], v.shape[-1])
+    check_kernel_chunk_size(chunk_size)
+    dtype = accumulation_dtype(q.dtype)
+    chunk_q = split_into_chunks(q, chunk_size, q.dtype)  # [B, H, N, C, Dk]
+    chunk_k, chunk_v, chunk_beta = (split_into_chunks(x, chunk_size, dtype) for x in (k, v, beta))
+    w, u = wy_representation(chunk_k, chunk_v, chunk_beta)
+    output, final_state = chunk_recurrence(chunk_q, chunk_k, u, w, initial_state)
+    output = output.flatten(2, 3)[:, :, :seq_len].transpose(1, 2).to(q.dtype).contiguous()
+    return output, final_state if output_final_state else None
+
+
+@triton.jit
+def _token_by_token_kernel(
+    q, k, v, beta, initial_state, output, final_state,
+    seq_len, heads,
+    DK: tl.constexpr, DV: tl.constexpr, HAS_INITIAL_STATE: tl.constexpr,
+):
+    """q, k: [B, T, H, DK]; v, output: [B, T, H, DV]; beta: [B, T, H]; *_state: [B, H, DV, DK]."""
+    head = tl.program_id(0)  # b * H + h
+    batch_index = head // heads
+    head_index = head % heads
+    key_cols = tl.arange(0, DK)
+    value_rows = tl.arange(0, DV)
+    state_tile = value_rows[:, None] * DK + key_cols[None, :]
+    if HAS_INITIAL_STATE:
+        state = tl.load(initial_state + head * DV * DK + state_tile).to(tl.float32)
+    else:
+        state = tl.zeros([DV, DK], dtype=tl.float32)
+    for t in range(seq_len):
+        step = (batch_index * seq_len + t) * heads + head_index  # index of [b, t, h]
+        key = tl.load(k + step * DK + key_cols).to(tl.float32)
+        query = tl.load(q + step * DK + key_cols).to(tl.float32)
+        value = tl.load(v + step * DV + value_rows).to(tl.float32)
+        rate = tl.load(beta + step).to(tl.float32)
+        update = rate * (value - tl.sum(state * key[None, :], axis=1))
+        state += update[:, None] * key[None, :]
+        out = tl.sum(state * query[None, :], axis=1)
+        tl.store(output + step * DV + value_rows, out.to(output.dtype.element_ty))
+    tl.store(final_state + head * DV * DK + state_tile, state)
+
+
+def needs_grad(*tensors: Optional[torch.Tensor]) -> bool:
+    """Whether autograd would record an op on these tensors (grad mode on and one requires grad)."""
+    return torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in tensors)
+
+
+def token_by_token_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Token by token, forward only: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H]
+    -> (o: [B, T, H, Dv], W: [B, H, Dv, Dk] float32). Raises RuntimeError for inputs that require grad."""
+    if needs_grad(q, k, v, beta, initial_state):
+        raise RuntimeError(
+            "the token-by-token triton delta rule has no backward; call it under torch.no_grad() "
+            "or use the chunkwise form (kernels.delta_rule with backend='triton' and T >= chunk_size)"
+        )
+    batch, seq_len, heads, key_dim = q.shape
+    value_dim = v.shape[-1]
+    check_head_dims(key_dim, value_dim)
+    q, k, v, beta = (x.contiguous() for x in (q, k, v, beta))
+    output = torch.empty_like(v)
+    final_state = q.new_empty(batch, heads, value_dim, key_dim, dtype=torch.float32)
+    if initial_state is not None:
+        initial_state = initial_state.contiguous()
+    _token_by_token_kernel[(batch * heads,)](
+        q, k, v, beta, initial_state if initial_state is not None else final_state, output, final_state,
+        seq_len, heads,
+        DK=key_dim, DV=value_dim, HAS_INITIAL_STATE=initial_state is not None,
+    )
+    return output, final_state if output_final_state else None
