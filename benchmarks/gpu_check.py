@@ -1,4 +1,4 @@
-"""Check and time the Triton backend on a CUDA GPU (one command, a few minutes on an H100).
+"""Check and time the Triton backend on a CUDA GPU (one command; several minutes, most of it compiling).
 
 1. Correctness: for every op of `kernels.backend.IMPLEMENTATIONS` that has a
    "triton" entry, the output, final state and the gradient of every input
@@ -6,13 +6,21 @@
    (B=2, H=4, T=1000, a ragged last chunk, D=64), in float32 and bfloat16, plus
    the delta rule's token-by-token decoding path. Ops without a Triton entry are
    listed as such, so new Triton ops join by their table entry alone.
+   The same again at D=16 (`--check-dims`; the paper's head size). A kernel
+   that fails to compile or run is a FAIL row with the error, and the check goes on.
 2. Speed: forward and forward+backward of linear attention and the delta rule
    (and the token-by-token delta rule, forward only) for B=8, H=8,
-   T in {512, 2048, 8192}, D in {64, 128}, bfloat16, against the torch backend
+   T in {512, 2048, 8192}, D = 64, bfloat16, against the torch backend
    and, when `fla` (flash-linear-attention) is importable, its chunk_linear_attn,
    chunk_delta_rule and fused_recurrent_delta_rule.
+3. Speed of the recurrent ops (Delta RNN, Delta LSTM, RDN): forward and
+   forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64},
+   triton against the torch backend.
 
-Prints markdown tables and appends them, with the device name, to
+Head dims outside kernels.backend.TRITON_HEAD_DIMS (128 among them) are not
+Triton's: "auto" runs them in torch.
+
+Prints markdown tables row by row and appends them, with the device name, to
 benchmarks/RESULTS.md. Exits with status 1 if a correctness check fails, and
 refuses to run without CUDA.
 
@@ -42,11 +50,15 @@ RELATIVE_TOLERANCE = {torch.float32: 1e-3, torch.bfloat16: 3e-2}
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--T", type=int, nargs="+", default=[512, 2048, 8192], help="timed sequence lengths")
-    parser.add_argument("--dims", type=int, nargs="+", default=[64, 128], help="timed head dims (Dk = Dv)")
+    parser.add_argument("--dims", type=int, nargs="+", default=[64], help="timed head dims (Dk = Dv)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--check-dims", type=int, nargs="+", default=[64, 16], help="head dims of the correctness check")
+    parser.add_argument("--recurrent-T", type=int, nargs="+", default=[512, 2048], help="timed T of the recurrent ops")
+    parser.add_argument("--recurrent-dims", type=int, nargs="+", default=[16, 64], help="timed D of the recurrent ops")
     parser.add_argument("--chunk-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (median reported)")
+    parser.add_argument("--recurrent-repeats", type=int, default=3, help="timed runs per recurrent-op measurement")
     parser.add_argument("--no-results-file", action="store_true", help="print only; do not append to RESULTS.md")
     return parser.parse_args(argv)
 
@@ -142,41 +154,55 @@ def run_op(op: str, inputs: Dict[str, object], backend: str, chunk_size: int, gr
     return results
 
 
-def compare_backends(op: str, dtype: torch.dtype, seq_len: int, grad: bool, chunk_size: int) -> str:
-    """One markdown row: the worst relative error of the triton backend against torch."""
+def compare_backends(op: str, dtype: torch.dtype, seq_len: int, dim: int, grad: bool, chunk_size: int) -> str:
+    """One markdown row: the worst relative error of the triton backend against torch (FAIL if it raises)."""
     torch.manual_seed(0)
-    inputs = op_inputs(op, batch=2, seq_len=seq_len, heads=4, dim=64, with_state=True)
+    inputs = op_inputs(op, batch=2, seq_len=seq_len, heads=4, dim=dim, with_state=True)
     inputs = {
         name: tuple(x.to(dtype).requires_grad_(grad) for x in value)
         if isinstance(value, tuple)
         else value.to(dtype).requires_grad_(grad)
         for name, value in inputs.items()
     }
+    mode = "fwd+bwd" if grad else "fwd, no grad"
+    row = f"| {op} | {str(dtype).removeprefix('torch.')} | {dim} | {seq_len} | {mode} |"
     expected = run_op(op, inputs, "torch", chunk_size, grad)
-    actual = run_op(op, inputs, "triton", chunk_size, grad)
+    try:
+        actual = run_op(op, inputs, "triton", chunk_size, grad)
+    except Exception as error:  # a kernel that does not compile or run is reported, not fatal
+        message = " ".join(f"{type(error).__name__}: {error}".split())[:300].replace("|", "/")
+        return f"{row} {message} | | FAIL |"
     errors = {
         name: ((actual[name].float() - x.float()).abs().max() / x.float().abs().max().clamp_min(1e-6)).item()
         for name, x in expected.items()
     }
     worst = max(errors, key=errors.get)
     passed = errors[worst] <= RELATIVE_TOLERANCE[dtype]
-    mode = "fwd+bwd" if grad else "fwd, no grad"
-    return f"| {op} | {str(dtype).removeprefix('torch.')} | {seq_len} | {mode} | {worst} | {errors[worst]:.2e} | {'pass' if passed else 'FAIL'} |"
+    return f"{row} {worst} | {errors[worst]:.2e} | {'pass' if passed else 'FAIL'} |"
 
 
-def correctness_table(chunk_size: int) -> List[str]:
+def correctness_table(check_dims: List[int], chunk_size: int) -> List[str]:
     rows = [
-        "| op | dtype | T | mode | worst tensor | max error / max magnitude | result |",
-        "|---|---|---:|---|---|---:|---|",
+        "| op | dtype | D | T | mode | worst tensor (or error) | max error / max magnitude | result |",
+        "|---|---|---:|---:|---|---|---:|---|",
     ]
-    for op, implementations in IMPLEMENTATIONS.items():
-        if "triton" not in implementations:
-            rows.append(f"| {op} | | | | no triton backend yet | | |")
-            continue
-        for dtype in (torch.float32, torch.bfloat16):
-            rows.append(compare_backends(op, dtype, seq_len=1000, grad=True, chunk_size=chunk_size))
-    # The delta rule's token-by-token kernel: sequences shorter than a chunk, without grad.
-    rows.append(compare_backends("delta_rule", torch.bfloat16, seq_len=7, grad=False, chunk_size=chunk_size))
+    emit(rows)
+    for dim in check_dims:
+        for op, implementations in IMPLEMENTATIONS.items():
+            if "triton" not in implementations:
+                rows += emit([f"| {op} | | {dim} | | | no triton backend yet | | |"])
+                continue
+            for dtype in (torch.float32, torch.bfloat16):
+                rows += emit([compare_backends(op, dtype, seq_len=1000, dim=dim, grad=True, chunk_size=chunk_size)])
+        # The delta rule's token-by-token kernel: sequences shorter than a chunk, without grad.
+        rows += emit([compare_backends("delta_rule", torch.bfloat16, 7, dim, grad=False, chunk_size=chunk_size)])
+    return rows
+
+
+def emit(rows: List[str]) -> List[str]:
+    """Print rows as they are made (so a run cut short still shows them); return them."""
+    for row in rows:
+        print(row, flush=True)
     return rows
 
 
@@ -252,10 +278,12 @@ def format_ratio(other: Optional[float], triton: Optional[float]) -> str:
 def speed_table(args: argparse.Namespace) -> List[str]:
     fla = fla_functions()
     functions = timing_functions(args, fla)
-    rows = [
-        "| op | D | T | mode | triton (ms) | torch (ms) | fla (ms) | torch / triton | fla / triton |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|",
-    ]
+    rows = emit(
+        [
+            "| op | D | T | mode | triton (ms) | torch (ms) | fla (ms) | torch / triton | fla / triton |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|",
+        ]
+    )
     for dim in args.dims:
         for seq_len in args.T:
             torch.manual_seed(0)
@@ -270,45 +298,96 @@ def speed_table(args: argparse.Namespace) -> List[str]:
                         impl: measure(function, tensors, backward, args.repeats)
                         for impl, function in implementations.items()
                     }
-                    rows.append(
-                        f"| {name} | {dim} | {seq_len} | {'fwd+bwd' if backward else 'fwd'} "
-                        f"| {format_ms(times['triton'])} | {format_ms(times.get('torch'))} "
-                        f"| {format_ms(times.get('fla'))} | {format_ratio(times.get('torch'), times['triton'])} "
-                        f"| {format_ratio(times.get('fla'), times['triton'])} |"
+                    rows += emit(
+                        [
+                            f"| {name} | {dim} | {seq_len} | {'fwd+bwd' if backward else 'fwd'} "
+                            f"| {format_ms(times['triton'])} | {format_ms(times.get('torch'))} "
+                            f"| {format_ms(times.get('fla'))} | {format_ratio(times.get('torch'), times['triton'])} "
+                            f"| {format_ratio(times.get('fla'), times['triton'])} |"
+                        ]
                     )
     if not fla:
-        rows.append("\n(fla not importable: no flash-linear-attention comparison.)")
+        rows += emit(["\n(fla not importable: no flash-linear-attention comparison.)"])
+    return rows
+
+
+def recurrent_speed_table(args: argparse.Namespace) -> List[str]:
+    """Triton vs torch backend for the recurrent ops, float32, without initial state."""
+    rows = emit(
+        [
+            "| op | D | T | mode | triton (ms) | torch (ms) | torch / triton |",
+            "|---|---:|---:|---|---:|---:|---:|",
+        ]
+    )
+    for op in ("delta_rnn", "delta_lstm", "recurrent_delta_rule"):
+        for dim in args.recurrent_dims:
+            for seq_len in args.recurrent_T:
+                torch.manual_seed(0)
+                inputs = op_inputs(op, args.batch, seq_len, args.heads, dim, with_state=False)
+                names, tensors = list(inputs), list(inputs.values())
+                for backward in (False, True):
+                    print(f"timing {op} D={dim} T={seq_len} {'fwd+bwd' if backward else 'fwd'}", file=sys.stderr)
+                    times = {
+                        backend: measure(
+                            lambda *xs, backend=backend: getattr(kernels, op)(**dict(zip(names, xs)), backend=backend)[0],
+                            tensors,
+                            backward,
+                            args.recurrent_repeats,
+                        )
+                        for backend in ("triton", "torch")
+                    }
+                    rows += emit(
+                        [
+                            f"| {op} | {dim} | {seq_len} | {'fwd+bwd' if backward else 'fwd'} "
+                            f"| {format_ms(times['triton'])} | {format_ms(times['torch'])} "
+                            f"| {format_ratio(times['torch'], times['triton'])} |"
+                        ]
+                    )
     return rows
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     require_cuda()
-    device = torch.cuda.get_device_name()
-    correctness = correctness_table(args.chunk_size)
-    speed = speed_table(args)
-    report = "\n".join(
+    header = [
+        f"## GPU check: {torch.cuda.get_device_name()}, {date.today().isoformat()}",
+        "",
+        f"`python -m benchmarks.gpu_check`; torch {torch.__version__}, triton {triton_version()}. Correctness: "
+        "triton vs torch backend, B=2, H=4, with an initial state; error relative to the largest magnitude.",
+        "",
+    ]
+    report = emit(header) + correctness_table(args.check_dims, args.chunk_size)
+    report += emit(
         [
-            f"## GPU check: {device}, {date.today().isoformat()}",
-            "",
-            f"`python -m benchmarks.gpu_check`; torch {torch.__version__}. Correctness: triton vs torch backend, "
-            "B=2, H=4, D=64, with an initial state; error relative to the largest magnitude.",
-            "",
-            *correctness,
             "",
             f"Speed: bfloat16, B={args.batch}, H={args.heads}, Dk=Dv=D, chunk size {args.chunk_size}; median of "
             f"{args.repeats} runs; ratios > 1 mean triton is faster.",
             "",
-            *speed,
+        ]
+    )
+    report += speed_table(args)
+    report += emit(
+        [
+            "",
+            f"Recurrent ops: float32, B={args.batch}, H={args.heads}, no initial state; median of "
+            f"{args.recurrent_repeats} runs; torch is the backend's fastest PyTorch form.",
             "",
         ]
     )
-    print(report)
+    report += recurrent_speed_table(args)
     if not args.no_results_file:
         with RESULTS_FILE.open("a") as results:
-            results.write("\n" + report)
-    if any(row.endswith("| FAIL |") for row in correctness):
+            results.write("\n" + "\n".join(report) + "\n")
+    if any(row.endswith("| FAIL |") for row in report):
         sys.exit(1)
+
+
+def triton_version() -> str:
+    try:
+        import triton
+    except ImportError:
+        return "not installed"
+    return triton.__version__
 
 
 if __name__ == "__main__":

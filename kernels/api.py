@@ -59,7 +59,7 @@ def linear_attention(
     check_sequences(q, k, v)
     check_linear_attention_state(initial_state, normalize, q, v)
     check_chunk_size(chunk_size)
-    run = select_implementation("linear_attention", backend, q.device, q.dtype)
+    run = select_implementation("linear_attention", backend, q.device, q.dtype, head_dims(q, k, v))
     return run(
         q,
         k,
@@ -95,7 +95,7 @@ def delta_rule(
     if initial_state is not None:
         check_fast_weights("initial_state", initial_state, q, v)
     check_chunk_size(chunk_size)
-    run = select_implementation("delta_rule", backend, q.device, q.dtype)
+    run = select_implementation("delta_rule", backend, q.device, q.dtype, head_dims(q, k, v))
     return run(
         q,
         k,
@@ -134,7 +134,7 @@ def delta_rnn(
     check_delta_rnn_inputs(q, k, v, beta, rk, rv, rbeta)
     check_state_parts(initial_state, delta_rnn_state_parts(q, v), q)
     check_chunk_size(chunk_size)
-    run = select_implementation("delta_rnn", backend, q.device, q.dtype)
+    run = select_implementation("delta_rnn", backend, q.device, q.dtype, head_dims(q, k, v))
     return run(
         q,
         k,
@@ -177,7 +177,7 @@ def delta_lstm(
     check_delta_lstm_inputs(q, k, v, beta, rk, rv, rbeta)
     check_state_parts(initial_state, delta_lstm_state_parts(q), q)
     check_chunk_size(chunk_size)
-    run = select_implementation("delta_lstm", backend, q.device, q.dtype)
+    run = select_implementation("delta_lstm", backend, q.device, q.dtype, head_dims(q, k, v))
     return run(
         q,
         k,
@@ -220,7 +220,7 @@ def recurrent_delta_rule(
     """
     check_recurrent_delta_rule_inputs(q, k, v, beta, Rq, Rk, Rv, rbeta)
     check_state_parts(initial_state, recurrent_delta_rule_state_parts(q), q)
-    run = select_implementation("recurrent_delta_rule", backend, q.device, q.dtype)
+    run = select_implementation("recurrent_delta_rule", backend, q.device, q.dtype, head_dims(q, k, v))
     return run(
         q,
         k,
@@ -233,3 +233,8 @@ def recurrent_delta_rule(
         initial_state=initial_state,
         output_final_state=output_final_state,
     )
+
+
+def head_dims(*tensors: torch.Tensor) -> Tuple[int, ...]:
+    """The head dims of [B, T, H, D] inputs: what decides whether "auto" can run the Triton kernels."""
+    return tuple(x.shape[-1] for x in tensors)

@@ -8,7 +8,9 @@ Backends:
 `backend="auto"` runs the backend named by the environment variable FWP_BACKEND
 if it is set (to a backend name or "auto"); otherwise, and for FWP_BACKEND=auto,
 "triton" for CUDA tensors (float32, bfloat16, float16) of an op that has a
-Triton implementation and "torch" for everything else (float64 included). A backend named explicitly (argument or FWP_BACKEND) must
+Triton implementation, when every head dim is one the kernels take
+(TRITON_HEAD_DIMS), and "torch" for everything else (float64 and other head
+dims included). A backend named explicitly (argument or FWP_BACKEND) must
 exist for the op.
 
 IMPLEMENTATIONS maps op -> backend -> implementation. Torch implementations are
@@ -19,7 +21,7 @@ implementation is one entry.
 
 import importlib
 import os
-from typing import Callable, Dict, List, Union
+from typing import Callable, Dict, List, Sequence, Union
 
 import torch
 
@@ -51,13 +53,22 @@ IMPLEMENTATIONS: Dict[str, Dict[str, Union[Callable, str]]] = {
 }
 # Input dtypes the Triton kernels take; "auto" sends anything else (float64) to torch.
 TRITON_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
+# Head dims the Triton kernels take (whole tl.dot tiles), checked on an H200
+# (benchmarks/RESULTS.md). 128 is left out: the chunk kernels' backward needs
+# more shared memory than Hopper has (272-352 KB against 227 KB), and the
+# recurrent kernels' D x D register tiles were never run at that size on a GPU.
+TRITON_HEAD_DIMS = (16, 32, 64)
 
 
 def select_implementation(
-    op: str, backend: str, device: torch.device, dtype: torch.dtype = torch.float32
+    op: str,
+    backend: str,
+    device: torch.device,
+    dtype: torch.dtype = torch.float32,
+    head_dims: Sequence[int] = (),
 ) -> Callable:
     """The implementation of `op` for the requested backend ("auto" or a backend name) on tensors
-    of `dtype` on `device`.
+    of `dtype` on `device` whose head dims (the last dims of q, k, v) are `head_dims`.
 
     Raises ValueError for an unknown backend (naming where it came from: the
     `backend` argument or FWP_BACKEND) or a backend the op does not have, and
@@ -71,7 +82,12 @@ def select_implementation(
         raise unknown_backend_error(backend, source, ["auto", *BACKENDS])
     implementations = IMPLEMENTATIONS[op]
     if backend == "auto":
-        on_triton = device.type == "cuda" and dtype in TRITON_DTYPES and "triton" in implementations
+        on_triton = (
+            device.type == "cuda"
+            and dtype in TRITON_DTYPES
+            and all(dim in TRITON_HEAD_DIMS for dim in head_dims)
+            and "triton" in implementations
+        )
         backend = "triton" if on_triton else "torch"
     if backend not in implementations:
         raise ValueError(

@@ -33,8 +33,9 @@ import torch
 import triton
 import triton.language as tl
 
-# Head dims and chunk sizes the kernels take: whole tl.dot tiles (>= 16, powers of two).
-SUPPORTED_HEAD_DIMS = (16, 32, 64, 128)
+from kernels.backend import TRITON_HEAD_DIMS
+
+# Chunk sizes the kernels take: whole tl.dot tiles (>= 16, powers of two).
 SUPPORTED_CHUNK_SIZES = (16, 32, 64, 128)
 
 
@@ -131,8 +132,11 @@ def _chunk_backward_kernel(
 def check_head_dims(key_dim: int, value_dim: int) -> None:
     """Raise ValueError unless both head dims are ones the kernels take."""
     for name, size in (("key head dim Dk", key_dim), ("value head dim Dv", value_dim)):
-        if size not in SUPPORTED_HEAD_DIMS:
-            raise ValueError(f"the triton backend supports head dims {SUPPORTED_HEAD_DIMS}; got {name} = {size}")
+        if size not in TRITON_HEAD_DIMS:
+            raise ValueError(
+                f"the triton backend supports head dims {TRITON_HEAD_DIMS}; got {name} = {size} "
+                "(use backend='torch', or backend='auto', which picks torch for this shape)"
+            )
 
 
 def check_kernel_chunk_size(chunk_size: int) -> None:

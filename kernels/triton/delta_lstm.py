@@ -249,7 +249,7 @@ def triton_delta_lstm(
     """q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3] -> (h: [B, T, H, D], (W, R, h, c)).
 
     Same arguments and results as `kernels.ops.delta_lstm.chunk.chunk_delta_lstm` (a recurrent kernel:
-    `chunk_size` is accepted and unused); D must be one of 16, 32, 64, 128 and q float32, bfloat16 or
+    `chunk_size` is accepted and unused); D must be in kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or
     float16. The final state (W, R: [B, H, 3, D, D], h, c: [B, H, D]) is float32.
     """
     check_supported("delta_lstm", q, D=q.shape[-1])

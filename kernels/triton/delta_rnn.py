@@ -163,7 +163,7 @@ def triton_delta_rnn(
     """q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H] -> (y: [B, T, H, D], (W, R, y)).
 
     Same arguments and results as `kernels.ops.delta_rnn.chunk.chunk_delta_rnn` (a recurrent kernel:
-    `chunk_size` is accepted and unused); D and Dk must be one of 16, 32, 64, 128 and q float32,
+    `chunk_size` is accepted and unused); D and Dk must be in kernels.backend.TRITON_HEAD_DIMS and q float32,
     bfloat16 or float16. The final state (W: [B, H, D, Dk], R: [B, H, D, D], y: [B, H, D]) is float32.
     """
     check_supported("delta_rnn", q, Dk=q.shape[-1], D=v.shape[-1])

@@ -1,7 +1,7 @@
 """Building blocks shared by the fused recurrent Triton kernels (RDN, Delta RNN, Delta LSTM).
 
 Each kernel runs one program per (batch, head) and keeps that head's fast
-matrices ([D, D] tiles, D in SUPPORTED_HEAD_DIMS) in registers for the whole
+matrices ([D, D] tiles, D in TRITON_HEAD_DIMS) in registers for the whole
 sequence, in float32. Vectors index a tile's rows (the value side, Dv) or
 columns (the key side, Dk); a tile M: [Dv, Dk] is read out as M x (matvec) and
 its transpose as M^T x (matvec_t).
@@ -37,7 +37,8 @@ import torch
 import triton
 import triton.language as tl
 
-SUPPORTED_HEAD_DIMS = (16, 32, 64, 128)
+from kernels.backend import TRITON_HEAD_DIMS
+
 
 
 SUPPORTED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
@@ -45,13 +46,14 @@ SUPPORTED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 def check_supported(op: str, q: torch.Tensor, **dims: int) -> None:
     """The kernels' limits: q of a SUPPORTED_DTYPES dtype (TypeError) and every named
-    dimension in SUPPORTED_HEAD_DIMS (ValueError)."""
+    dimension in TRITON_HEAD_DIMS (ValueError)."""
     if q.dtype not in SUPPORTED_DTYPES:
         raise TypeError(f"the triton {op} kernel supports inputs of dtype {SUPPORTED_DTYPES}, got {q.dtype}")
     for name, dim in dims.items():
-        if dim not in SUPPORTED_HEAD_DIMS:
+        if dim not in TRITON_HEAD_DIMS:
             raise ValueError(
-                f"the triton {op} kernel supports head dimensions {SUPPORTED_HEAD_DIMS}, got {name}={dim}"
+                f"the triton {op} kernel supports head dimensions {TRITON_HEAD_DIMS}, got {name}={dim} "
+                "(use backend='torch', or backend='auto', which picks torch for this shape)"
             )
 
 

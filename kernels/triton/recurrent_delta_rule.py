@@ -206,7 +206,7 @@ def triton_recurrent_delta_rule(
     """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] -> (y: [B, T, H, D], (W, y)).
 
     Same arguments and results as `kernels.ops.recurrent_delta_rule.fused.fused_recurrent_delta_rule`;
-    D must be one of 16, 32, 64, 128 and q float32, bfloat16 or float16.
+    D must be in kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or float16.
     The final state (W: [B, H, D, D], y: [B, H, D]) is float32.
     """
     check_supported("recurrent_delta_rule", q, D=q.shape[-1])

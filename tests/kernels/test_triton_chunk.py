@@ -155,12 +155,20 @@ def test_auto_on_cpu_runs_torch(monkeypatch):
 
 
 def test_auto_on_cuda_runs_triton_where_it_exists(monkeypatch):
-    """Selection only (no CUDA tensor needed): triton for ops that have it and the dtypes it
-    takes, torch for float64 and for ops without a Triton implementation."""
+    """Selection only (no CUDA tensor needed): triton for ops that have it and the dtypes and head
+    dims it takes, torch for float64, other head dims and ops without a Triton implementation."""
     monkeypatch.delenv("FWP_BACKEND", raising=False)
     cuda = torch.device("cuda")
     assert select_implementation("linear_attention", "auto", cuda) is triton_linear_attention
     assert select_implementation("linear_attention", "auto", cuda, torch.float64) is chunk_linear_attention
+    assert select_implementation("linear_attention", "auto", cuda, torch.bfloat16, (64, 64, 64)) is (
+        triton_linear_attention
+    )
+    # Head dims the kernels do not take (128: more shared memory than Hopper has) go to torch.
+    for head_dims in [(128, 128, 128), (48, 48, 48), (16, 16, 128)]:
+        assert select_implementation("linear_attention", "auto", cuda, torch.float32, head_dims) is (
+            chunk_linear_attention
+        )
     monkeypatch.setitem(IMPLEMENTATIONS, "delta_rnn", {"torch": chunk_delta_rnn})
     assert select_implementation("delta_rnn", "auto", cuda) is chunk_delta_rnn
 
@@ -195,10 +203,10 @@ def test_triton_not_installed(monkeypatch):
         select_implementation("delta_rule", "triton", torch.device("cuda"))
 
 
-@pytest.mark.parametrize("key_dim,value_dim", [(8, 16), (16, 48)])
+@pytest.mark.parametrize("key_dim,value_dim", [(8, 16), (16, 48), (128, 128)])
 def test_unsupported_head_dim(key_dim, value_dim):
     q, k = torch.rand(2, 1, 20, 2, key_dim)
-    with pytest.raises(ValueError, match=r"supports head dims \(16, 32, 64, 128\)"):
+    with pytest.raises(ValueError, match=r"supports head dims \(16, 32, 64\); got .* backend=.torch."):
         kernels.delta_rule(q, k, torch.randn(1, 20, 2, value_dim), torch.rand(1, 20, 2), backend="triton")
 
 

@@ -78,9 +78,9 @@ def test_float32_matches_step_loop(recurrent_case, with_state):
     compare(recurrent_case, inputs, lambda expected: FLOAT32_TOLERANCE)
 
 
-@pytest.mark.parametrize("dim", [32, 64, 128])
+@pytest.mark.parametrize("dim", [32, 64])
 def test_larger_head_dims(recurrent_case, dim):
-    """D = 32, 64, 128 (Dk = 16 for the Delta RNN), a short sequence from an initial state."""
+    """D = 32, 64 (Dk = 16 for the Delta RNN), a short sequence from an initial state."""
     inputs = recurrent_case.make_inputs(
         batch=1, seq_len=5, heads=1, dim=dim, key_dim=16, with_state=True, dtype=torch.float32
     )
@@ -143,7 +143,7 @@ def test_reverse_reconstruction_over_a_long_sequence(recurrent_case):
     compare(recurrent_case, saturated_inputs(recurrent_case, LONG_SEQUENCE), lambda expected: LONG_TOLERANCE)
 
 
-@pytest.mark.parametrize("dim", [8, 24, 256])
+@pytest.mark.parametrize("dim", [8, 24, 128])
 def test_unsupported_head_dim(recurrent_case, dim):
     inputs = recurrent_case.make_inputs(batch=1, seq_len=3, heads=1, dim=dim, key_dim=16, dtype=torch.float32)
     with pytest.raises(ValueError, match=f"head dimensions .*got D={dim}"):
