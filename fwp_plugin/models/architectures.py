@@ -1,4 +1,4 @@
-"""Named architectures: the paper's WikiText-103 settings and tiny test sizes.
+"""Named architectures: the paper's WikiText-103 and algorithmic settings, and tiny test sizes.
 
 Each function fills only the options the user did not give on the command
 line (fairseq's ``register_model_architecture`` convention), so any flag can
@@ -73,8 +73,14 @@ PAPER_PARAMS_SMALL = {
 TITLES = {"rdn": "Recurrent Delta Net", "delta_mlp": "Delta MLP", "delta_rnn": "Delta RNN",
           "delta_lstm": "Delta LSTM"}
 
+
+def title_of(variant: str) -> str:
+    """The variant's name as the paper writes it."""
+    return TITLES.get(variant, variant.replace("_", " ").title())
+
+
 for variant, settings in FAST_WEIGHT_SETTINGS.items():
-    title = TITLES.get(variant, variant.replace("_", " ").title())
+    title = title_of(variant)
     for size, dims in PAPER_SIZES.items():
         register(
             "fwp_lm", f"fwp_{variant}_wt103_{size}", f"{title}, paper {size} WikiText-103",
@@ -94,6 +100,36 @@ for size, dims in PAPER_SIZES.items():
     )
 register("transformer_lm", "transformer_lm_fwp_tiny", "softmax Transformer baseline, tiny", None,
          **TINY_SIZE, decoder_normalize_before=True, share_decoder_input_output_embed=True)
+
+
+# The paper's algorithmic tasks (code execution, sequential ListOps): the published command's
+# --num_layer 4 --hidden_size 256 --n_head 16 --ff_factor 4 --dropout 0.1 --remove_pos_enc
+# (the taggers have no positional encoding). The published algorithmic blocks add the sublayer
+# output to x (not LN(x)) and do not scale the fast-weight output by 1/sqrt(d_head).
+ALGORITHMIC_SIZES = {
+    "": dict(decoder_layers=4, decoder_embed_dim=256, decoder_attention_heads=16,
+             decoder_ffn_embed_dim=1024, dropout=0.1),
+    "_tiny": TINY_SIZE,
+}
+ALGORITHMIC_BLOCKS = dict(residual_from_normalized=False, fw_no_output_scaling=True)
+# The LSTM's paper sizes are not given in MODELS.md: the published command's shared flags
+# (4 layers, hidden 256, dropout 0.1) and the published code's embedding default (128).
+LSTM_SIZES = {
+    "": dict(embed_dim=128, lstm_hidden_size=256, lstm_layers=4, dropout=0.1),
+    "_tiny": dict(embed_dim=16, lstm_hidden_size=32, lstm_layers=2),
+}
+
+for suffix, dims in ALGORITHMIC_SIZES.items():
+    what = "algorithmic tasks, tiny (tests, CPU runs)" if suffix else "paper algorithmic tasks"
+    for variant, settings in FAST_WEIGHT_SETTINGS.items():
+        register("fwp_tagger", f"fwp_{variant}_algorithmic{suffix}",
+                 f"{title_of(variant)} tagger, {what}", None,
+                 **{**settings, **ALGORITHMIC_BLOCKS}, **dims)
+    register("fwp_tagger", f"transformer_algorithmic{suffix}",
+             f"softmax Transformer tagger (same blocks), {what}", None,
+             fast_weight_type="softmax", **ALGORITHMIC_BLOCKS, **dims)
+    register("lstm_tagger", f"lstm_algorithmic{suffix}", f"LSTM tagger, {what}",
+             None, **LSTM_SIZES[suffix])
 
 
 def architecture_table() -> str:

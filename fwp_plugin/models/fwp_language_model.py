@@ -11,90 +11,24 @@ from typing import Dict, Optional
 
 import torch
 from fairseq import options
-from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.models import FairseqIncrementalDecoder, FairseqLanguageModel, register_model
 from fairseq.modules import (
     AdaptiveInput,
     AdaptiveSoftmax,
     FairseqDropout,
-    LayerNorm,
     SinusoidalPositionalEmbedding,
 )
 from omegaconf import II
 from torch import nn
 
-from ..modules import FAST_WEIGHT_SUBLAYERS, FEATURE_MAP_NAMES, FastWeightDecoderLayer
+from ..modules import build_decoder_layers, build_final_norm
+from .blocks_config import FastWeightBlocksConfig, check_blocks_config
 
 
 @dataclass
-class FastWeightLanguageModelConfig(FairseqDataclass):
-    fast_weight_type: ChoiceEnum(list(FAST_WEIGHT_SUBLAYERS)) = field(
-        default="delta",
-        metadata={"help": "fast-weight sublayer of every block: linear (Linear Transformer, "
-                  "sum rule), delta (Delta Net), delta_mlp (Delta MLP), delta_delta (Delta Delta "
-                  "Net), delta_rnn (Delta RNN), delta_lstm (Delta LSTM), rdn (Recurrent Delta Net)"},
-    )
-    feature_map: ChoiceEnum(list(FEATURE_MAP_NAMES)) = field(
-        default="elu1_sumnorm",
-        metadata={"help": "feature map phi for keys and queries: elu1 (elu+1), "
-                  "elu1_sumnorm (elu+1 then sum normalisation; the paper's delta-rule map), "
-                  "dpfp / dpfp_sumnorm (DPFP with --dpfp-nu), silu_l2 (L2-normalised SiLU), "
-                  "softmax (over one head)"},
-    )
-    dpfp_nu: int = field(
-        default=1, metadata={"help": "nu of the DPFP feature map (keys get 2*nu*d_head entries)"}
-    )
-    attn_normalize: bool = field(
-        default=False,
-        metadata={"help": "linear attention only: divide the output by (z_t . q_t + eps), "
-                  "z_t the running key sum (the paper's LM setting skips it)"},
-    )
-    fw_no_output_scaling: bool = field(
-        default=False,
-        metadata={"help": "do not scale the fast-weight output by 1/sqrt(d_head) "
-                  "(the published LMs scale it)"},
-    )
-    beta_max: float = field(
-        default=1.0,
-        metadata={"help": "delta rule: beta = beta_max * sigmoid(b); 1.0 keeps beta in (0, 1) "
-                  "as in the paper, 2.0 allows negative eigenvalues (beyond the paper)"},
-    )
-    delta_mlp_depth: int = field(
-        default=1, metadata={"help": "delta_mlp: number of fast layer pairs (A, B) in the fast net"}
-    )
-    delta_mlp_hidden_factor: float = field(
-        default=4, metadata={"help": "delta_mlp: fast hidden size per head = factor * d_head"}
-    )
-    delta_mlp_paper_slow_size: bool = field(
-        default=False,
-        metadata={"help": "delta_mlp: size the slow projection as the paper's code does (it emits "
-                  "keys/values for twice the fast layers it uses; the extra outputs are unused) so "
-                  "the parameter count matches the paper"},
-    )
-    residual_from_normalized: bool = field(
-        default=False,
-        metadata={"help": "pre-norm only: the fast-weight sublayer returns LN(x) + FW(LN(x)) "
-                  "as published, instead of x + FW(LN(x))"},
-    )
-    decoder_post_norm: bool = field(
-        default=False,
-        metadata={"help": "post-norm blocks (LN after each residual) instead of pre-norm"},
-    )
-    no_decoder_final_norm: bool = field(
-        default=False, metadata={"help": "no LayerNorm after the last pre-norm block"}
-    )
-    dropout: float = field(
-        default=0.1,
-        metadata={"help": "dropout on embeddings, sublayer outputs and the FF hidden layer"},
-    )
-    decoder_embed_dim: int = field(default=128, metadata={"help": "model size D"})
-    decoder_ffn_embed_dim: int = field(
-        default=2048, metadata={"help": "hidden size of the position-wise feed-forward"}
-    )
-    decoder_layers: int = field(default=16, metadata={"help": "number of blocks"})
-    decoder_attention_heads: int = field(
-        default=8, metadata={"help": "number of fast-weight heads H (d_head = D / H)"}
-    )
+class FastWeightLanguageModelConfig(FastWeightBlocksConfig):
+    """The blocks' options (``FastWeightBlocksConfig``) and the LM's input and output."""
+
     no_token_positional_embeddings: bool = field(
         default=False, metadata={"help": "no sinusoidal positional embeddings"}
     )
@@ -138,14 +72,7 @@ class FastWeightLanguageModelConfig(FairseqDataclass):
 
 def check_config(cfg) -> None:
     """Reject settings the model cannot honour, naming the fix."""
-    if cfg.decoder_embed_dim % cfg.decoder_attention_heads != 0:
-        raise ValueError(
-            f"decoder_embed_dim={cfg.decoder_embed_dim} is not divisible by "
-            f"decoder_attention_heads={cfg.decoder_attention_heads}; "
-            "pick a head count that divides it"
-        )
-    if not 0 < cfg.beta_max <= 2:
-        raise ValueError(f"beta_max must be in (0, 2], got {cfg.beta_max}")
+    check_blocks_config(cfg)
     if cfg.tie_adaptive_weights:
         if not (cfg.adaptive_input and cfg.adaptive_softmax_cutoff):
             raise ValueError("--tie-adaptive-weights needs --adaptive-input and --adaptive-softmax-cutoff")
@@ -190,10 +117,8 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
             else SinusoidalPositionalEmbedding(embed_dim, padding_idx, init_size=self.max_target_positions + padding_idx + 1)
         )
         self.dropout_module = FairseqDropout(cfg.dropout, module_name=type(self).__name__)
-        self.layers = nn.ModuleList(FastWeightDecoderLayer(cfg) for _ in range(cfg.decoder_layers))
-        self.final_norm = (
-            LayerNorm(embed_dim) if not cfg.decoder_post_norm and not cfg.no_decoder_final_norm else None
-        )
+        self.layers = build_decoder_layers(cfg)
+        self.final_norm = build_final_norm(cfg)
         self.adaptive_softmax = None
         self.output_projection = None
         if cfg.adaptive_softmax_cutoff:

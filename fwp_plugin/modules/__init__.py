@@ -1,4 +1,4 @@
-from .decoder_layer import FastWeightDecoderLayer
+from .decoder_layer import FastWeightDecoderLayer, build_decoder_layers, build_final_norm
 from .registry import FAST_WEIGHT_SUBLAYERS, build_fast_weight_sublayer
 from .fast_weight_sublayer import detach_states
 from .feature_maps import FEATURE_MAP_NAMES, FeatureMap
@@ -8,6 +8,8 @@ __all__ = [
     "FEATURE_MAP_NAMES",
     "FastWeightDecoderLayer",
     "FeatureMap",
+    "build_decoder_layers",
     "build_fast_weight_sublayer",
+    "build_final_norm",
     "detach_states",
 ]

@@ -59,3 +59,16 @@ class FastWeightDecoderLayer(nn.Module):
         residual = normed if self.residual_from_normalized else x
         x = residual + self.fast_weight(normed, incremental_state)
         return x + self.feed_forward(self.feed_forward_norm(x))
+
+
+def build_decoder_layers(cfg) -> nn.ModuleList:
+    """The ``cfg.decoder_layers`` blocks of a model, input to output."""
+    return nn.ModuleList(FastWeightDecoderLayer(cfg) for _ in range(cfg.decoder_layers))
+
+
+def build_final_norm(cfg) -> Optional[LayerNorm]:
+    """The LayerNorm after the last pre-norm block; None for post-norm blocks
+    (they end in one) or with ``no_decoder_final_norm``."""
+    if cfg.decoder_post_norm or cfg.no_decoder_final_norm:
+        return None
+    return LayerNorm(cfg.decoder_embed_dim)

@@ -1,4 +1,5 @@
-"""Name -> class of every fast-weight sublayer the decoder can hold."""
+"""Name -> class of every fast-weight sublayer the decoder can hold (and of the
+causal softmax attention that makes the same blocks a Transformer baseline)."""
 
 from typing import Dict
 
@@ -10,6 +11,7 @@ from .delta_rnn_layer import DeltaRNNSublayer
 from .fast_weight_sublayer import FastWeightSublayer
 from .linear_attention_layer import LinearAttentionSublayer
 from .rdn_layer import RecurrentDeltaNetSublayer
+from .softmax_attention_layer import SoftmaxAttentionSublayer
 
 FAST_WEIGHT_SUBLAYERS: Dict[str, type] = {
     "linear": LinearAttentionSublayer,
@@ -19,6 +21,7 @@ FAST_WEIGHT_SUBLAYERS: Dict[str, type] = {
     "delta_rnn": DeltaRNNSublayer,
     "delta_lstm": DeltaLSTMSublayer,
     "rdn": RecurrentDeltaNetSublayer,
+    "softmax": SoftmaxAttentionSublayer,
 }
 
 

@@ -17,8 +17,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
 
+# shellcheck source=../lib/run_dir.sh
+source "$HERE/../lib/run_dir.sh"
+
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-die() { echo "error: $*" >&2; exit 1; }
 
 MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= EXTRA=()
 while [ $# -gt 0 ]; do
@@ -84,14 +86,7 @@ DEVICE_FLAGS=(--cpu)
 
 # The configuration a run directory belongs to; re-running resumes only when it matches.
 CONFIG="model=$MODEL size=$SIZE mode=$MODE segments_per_update=$SEGMENTS_PER_UPDATE max_update=$MAX_UPDATE extra=${EXTRA[*]:-}"
-mkdir -p "$OUT"
-if [ -f "$OUT/run_config.txt" ]; then
-  [ "$(cat "$OUT/run_config.txt")" = "$CONFIG" ] \
-    || die "$OUT holds another run ($(cat "$OUT/run_config.txt")); pick another --out"
-elif [ -n "$(ls -A "$OUT/checkpoints" 2>/dev/null)" ]; then
-  die "$OUT/checkpoints holds checkpoints of an unknown run; pick another --out"
-fi
-echo "$CONFIG" > "$OUT/run_config.txt"
+claim_run_dir "$OUT" "$CONFIG"
 
 fairseq-train "$DATA" --user-dir "$PLUGIN" --task "$TASK" --arch "$ARCH" \
   "${MODE_FLAGS[@]}" "${OUTPUT_FLAGS[@]}" "${DEVICE_FLAGS[@]}" \

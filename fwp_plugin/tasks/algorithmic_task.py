@@ -1,0 +1,106 @@
+"""What the algorithmic tasks (code execution, sequential ListOps) share.
+
+A data directory written by the task's generator holds ``dict.src.txt`` and,
+per split, ``SPLIT.src`` (one token sequence per line) and the split's
+targets. A model tags every sequence causally (``fwp_tagger`` or
+``lstm_tagger``: logits ``[B, T, num_classes]``) and the task's criterion
+scores it.
+"""
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import torch
+from fairseq.data import Dictionary
+from fairseq.dataclass import FairseqDataclass
+from fairseq.models import ARCH_MODEL_REGISTRY, MODEL_REGISTRY
+from fairseq.tasks import FairseqTask
+
+from ..models.sequence_tagger import SequenceTagger
+from .labelled_sequences import LabelledSequenceDataset
+from .split_files import check_data_dir, encode_lines, load_dictionary, read_lines
+
+
+@dataclass
+class AlgorithmicTaskConfig(FairseqDataclass):
+    data: Optional[str] = field(
+        default=None,
+        metadata={"help": "data directory written by the task's generator: "
+                  "python -m fwp_plugin.data.code_execution --out DIR (--task code_execution) or "
+                  "python -m fwp_plugin.data.listops --out DIR (--task listops)"},
+    )
+
+
+class AlgorithmicTask(FairseqTask, ABC):
+    """Subclasses set ``name``, ``criterion`` (the one criterion that scores the
+    task) and ``generator`` (the command that writes the data, ``{out}`` for the
+    directory), and implement ``load_targets`` and ``num_classes``."""
+
+    name: str
+    criterion: str
+    generator: str
+
+    def __init__(self, cfg: AlgorithmicTaskConfig):
+        super().__init__(cfg)
+        check_data_dir(cfg.data, self.generator_command)
+        self.source_dict = self.load_dictionary_file("dict.src.txt")
+
+    @classmethod
+    def setup_task(cls, cfg: AlgorithmicTaskConfig, **kwargs):
+        return cls(cfg)
+
+    @property
+    def generator_command(self) -> str:
+        return self.generator.format(out=self.cfg.data or "DIR")
+
+    def data_path(self, name: str) -> str:
+        return os.path.join(self.cfg.data, name)
+
+    def load_dictionary_file(self, name: str) -> Dictionary:
+        return load_dictionary(self.data_path(name), self.generator_command)
+
+    def read_split_file(self, name: str) -> List[str]:
+        return read_lines(self.data_path(name), self.generator_command)
+
+    def load_dataset(self, split: str, epoch: int = 1, combine: bool = False, **kwargs):
+        """``SPLIT.src`` and the split's targets; the training split is reshuffled every epoch."""
+        source_name = f"{split}.src"
+        sources = encode_lines(self.read_split_file(source_name), self.data_path(source_name),
+                               self.source_dict, self.data_path("dict.src.txt"))
+        targets, target_pad = self.load_targets(split, sources)
+        self.datasets[split] = LabelledSequenceDataset(
+            sources, targets, self.source_dict.pad(), target_pad, shuffle=split == "train"
+        )
+
+    @abstractmethod
+    def load_targets(self, split: str, sources: List[torch.Tensor]) -> Tuple[List[torch.Tensor], Optional[int]]:
+        """The targets of ``split``, one per source, and their padding index (None
+        for one label per sequence); see ``LabelledSequenceDataset``."""
+
+    @property
+    @abstractmethod
+    def num_classes(self) -> int:
+        """C: the size of the models' output layer."""
+
+    def build_model(self, cfg, from_checkpoint=False):
+        """The model, if it is a sequence tagger (checked before building it)."""
+        name = getattr(cfg, "_name", None)
+        model_class = ARCH_MODEL_REGISTRY.get(name) or MODEL_REGISTRY.get(name, object)
+        if not issubclass(model_class, SequenceTagger):
+            raise ValueError(
+                f"--task {self.name} needs a sequence tagger: an *_algorithmic architecture "
+                f"(models fwp_tagger, lstm_tagger), got {name}"
+            )
+        return super().build_model(cfg, from_checkpoint)
+
+    def build_criterion(self, cfg, from_checkpoint=False):
+        criterion = getattr(cfg, "_name", None)
+        if criterion != self.criterion:
+            raise ValueError(f"--task {self.name} is scored by --criterion {self.criterion}, got {criterion}")
+        return super().build_criterion(cfg, from_checkpoint)
+
+    @property
+    def source_dictionary(self) -> Dictionary:
+        return self.source_dict
