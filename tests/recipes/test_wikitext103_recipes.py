@@ -2,22 +2,13 @@
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from recipe_helpers import REPO_ROOT, run_script
+
 RECIPES = os.path.join(REPO_ROOT, "recipes", "wikitext103")
 SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data", "wikitext-2")
-
-
-def run_script(*args, **env):
-    """Run a recipe with the venv's fairseq commands on PATH; returns the CompletedProcess."""
-    environment = dict(os.environ, OMP_NUM_THREADS="1", **env)
-    environment["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environment["PATH"]
-    command = [sys.executable, *args] if args[0].endswith(".py") else ["bash", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=environment)
 
 
 @pytest.fixture(scope="module")

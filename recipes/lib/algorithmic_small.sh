@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The CPU-sized setting of an algorithmic task for several models on one dataset,
+# then their table (recipes/lib/algorithmic_table.py). Called by
+# recipes/code_execution/small.sh and recipes/listops/small.sh:
+#
+#   bash recipes/lib/algorithmic_small.sh TASK OUT_DIR [MODEL ...] [-- GENERATOR_FLAGS]
+#
+# Default models: lstm transformer linear_transformer delta_net delta_rnn rdn.
+# GENERATOR_FLAGS come after the default split sizes (2000 / 200 / 200), so they can
+# change them; MAX_EPOCH (environment) overrides the small setting's 40 epochs.
+# OUT_DIR gets data/, runs/MODEL/ and table.md.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=run_dir.sh
+source "$HERE/run_dir.sh"
+
+[ $# -ge 2 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+TASK=$1 OUT=$2
+shift 2
+MODELS=() GENERATOR_FLAGS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --) shift; GENERATOR_FLAGS=("$@"); break ;;
+    *) MODELS+=("$1"); shift ;;
+  esac
+done
+[ ${#MODELS[@]} -gt 0 ] || MODELS=(lstm transformer linear_transformer delta_net delta_rnn rdn)
+
+mkdir -p "$OUT"
+[ -e "$OUT/data" ] || python -m "fwp_plugin.data.$TASK" --train-size 2000 --valid-size 200 --test-size 200 \
+  "${GENERATOR_FLAGS[@]}" --out "$OUT/data"
+run_dirs=()
+for model in "${MODELS[@]}"; do
+  bash "$HERE/algorithmic.sh" --task "$TASK" --model "$model" --setting small --cpu \
+    --data "$OUT/data" --out "$OUT/runs/$model" ${MAX_EPOCH:+--max-epoch "$MAX_EPOCH"}
+  run_dirs+=("$OUT/runs/$model")
+done
+python "$HERE/algorithmic_table.py" "${run_dirs[@]}" | tee "$OUT/table.md"

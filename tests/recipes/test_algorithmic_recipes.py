@@ -1,0 +1,102 @@
+"""recipes/code_execution and recipes/listops: generate -> train -> evaluate -> table on tiny
+data, resuming, and bad input."""
+
+import os
+import re
+
+import pytest
+
+from recipe_helpers import RECIPES, run_script
+
+CODE_EXECUTION_RUN = os.path.join(RECIPES, "code_execution", "run.sh")
+LISTOPS_RUN = os.path.join(RECIPES, "listops", "run.sh")
+
+
+def assert_succeeded(result):
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def read_results(run_dir):
+    """results.txt as {split: {metric: value}}."""
+    rows = {}
+    for line in (run_dir / "results.txt").read_text().splitlines():
+        fields = dict(item.split("=", 1) for item in line.split())
+        split = fields.pop("split")
+        rows[split] = {name: float(value) for name, value in fields.items()}
+    return rows
+
+
+@pytest.fixture(scope="module")
+def code_execution_small(tmp_path_factory):
+    """small.sh for an LSTM and a Delta RNN, one epoch each, on a tiny dataset made beforehand
+    (small.sh uses the dataset it finds in OUT_DIR/data)."""
+    out_dir = tmp_path_factory.mktemp("code_execution_small")
+    assert_succeeded(run_script(
+        "-m", "fwp_plugin.data.code_execution", "--num-vars", "3", "--num-statements", "10",
+        "--train-size", "40", "--valid-size", "10", "--test-size", "10", "--out", str(out_dir / "data"),
+    ))
+    small = os.path.join(RECIPES, "code_execution", "small.sh")
+    assert_succeeded(run_script(small, str(out_dir), "lstm", "delta_rnn", MAX_EPOCH="1"))
+    return out_dir
+
+
+def test_small_setting_trains_evaluates_and_tabulates(code_execution_small):
+    for model in ("lstm", "delta_rnn"):
+        scores = read_results(code_execution_small / "runs" / model)
+        assert set(scores) == {"valid", "test"}
+        for split in scores.values():
+            assert {"seq_acc", "print_acc", "token_acc"} <= set(split)
+            assert all(0 <= split[name] <= 100 for name in ("seq_acc", "print_acc", "token_acc"))
+    table = (code_execution_small / "table.md").read_text()
+    rows = re.findall(r"^\| (\w+) \| (\d+)K \| 1 \| [0-9.]+ min \| [0-9.]+ \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$",
+                      table, re.M)
+    assert [row[0] for row in rows] == ["lstm", "delta_rnn"]
+    assert re.search(r"Majority-class baseline on .*/data: print_acc [0-9.]+ \(always -?\d+\); seq_acc ~0", table)
+
+
+def test_rerun_resumes_and_another_run_directory_is_refused(code_execution_small):
+    data, run_dir = str(code_execution_small / "data"), str(code_execution_small / "runs" / "lstm")
+    same = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--setting", "small", "--cpu", "--max-epoch", "1",
+                      "--data", data, "--out", run_dir)
+    assert_succeeded(same)
+    assert re.search(r"Loaded checkpoint .*checkpoint_last.pt \(epoch 2 @ \d+ updates\)", same.stdout)
+    other = run_script(CODE_EXECUTION_RUN, "--model", "rdn", "--setting", "small", "--cpu", "--data", data,
+                       "--out", run_dir)
+    assert other.returncode == 1
+    assert f"{run_dir} holds another run (task=code_execution model=lstm" in other.stderr
+
+
+def test_listops_run_generates_its_data_then_trains_and_evaluates(tmp_path):
+    run_dir = tmp_path / "run"
+    result = run_script(LISTOPS_RUN, "--model", "transformer", "--depth", "2", "--setting", "small", "--cpu",
+                        "--max-epoch", "1", "--out", str(run_dir), "--", "--max-update", "2")
+    assert_succeeded(result)
+    assert "--depth 2 " in (run_dir / "data" / "generation.txt").read_text()
+    assert "split sizes: train 2000, valid 200, test 200" in result.stdout
+    scores = read_results(run_dir)
+    assert set(scores) == {"valid", "test"} and all(0 <= split["acc"] <= 100 for split in scores.values())
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--model", "gru", "--out", "OUT"], "unknown model 'gru'; choose lstm, transformer"),
+        (["--model", "lstm", "--setting", "huge", "--out", "OUT"], "unknown setting 'huge'; choose paper or small"),
+        (["--model", "lstm", "--data", "OUT", "--out", "OUT/run"],
+         "OUT/dict.src.txt not found: --data is a directory written by python -m fwp_plugin.data.code_execution"),
+        (["--model", "lstm"], "--out is required"),
+        (["--model", "lstm", "--out", "OUT", "--epochs", "3"], "unknown option --epochs"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(tmp_path, args, message):
+    (tmp_path / "data").mkdir()  # an existing directory without a dataset
+    args = [arg.replace("OUT", str(tmp_path / "data")) for arg in args]
+    result = run_script(CODE_EXECUTION_RUN, *args)
+    assert result.returncode == 1
+    assert message.replace("OUT", str(tmp_path / "data")) in result.stderr
+
+
+def test_scripts_print_their_usage():
+    for script in (CODE_EXECUTION_RUN, LISTOPS_RUN):
+        result = run_script(script)
+        assert result.returncode == 2 and "--model MODEL --out RUN_DIR" in result.stderr
