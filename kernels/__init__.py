@@ -13,7 +13,8 @@ recurrent fast weights R programmed from (rk, rv, rbeta); the Delta LSTM has a
 gate axis [B, T, H, 3, D]; the recurrent delta rule (RDN) takes pre-activation
 q, k, v, beta and slow recurrent weights Rq, Rk, Rv: [H, D, D], rbeta: [H, D]
 (see `kernels.api`). Every op supports autograd for every input, including the
-initial state.
+initial state, and takes reset: [B, T] bool, which zeroes a row's whole state
+just before a step (episode boundaries inside a batch of unrolls; `kernels.resets`).
 
 Backends (argument `backend`, default "auto"; see `kernels.backend`):
   "torch"   the chunkwise-parallel PyTorch forms, and a lean step loop for the

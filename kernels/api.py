@@ -9,6 +9,16 @@ continues the sequence exactly.
 
 Precision: bfloat16/float16/float32 inputs are accumulated in float32, float64
 in float64; the output has the input dtype, the final state the accumulation dtype.
+
+Resets: every op takes reset: [B, T] bool (on the device of q) or None. reset[b, t]
+= True sets every part of row b's state to zero just before step t, so step t runs
+as the first step of a new sequence from a zero state (an episode boundary inside
+an unroll); reset[b, 0] = True ignores row b's initial_state. Other rows are
+untouched, and no gradient flows across a reset (from outputs after it to inputs
+before it, or to the initial state of a row reset at step 0). reset=None is the
+plain op, unchanged. The chunkwise forms stay chunkwise with resets, masking
+by episode segment (`kernels.resets`). Only the "torch" backend takes resets:
+with a mask, "auto" selects it and "triton" raises a ValueError.
 """
 
 from typing import Optional, Tuple
@@ -24,6 +34,7 @@ from kernels.checks import (
     check_fast_weights,
     check_linear_attention_state,
     check_recurrent_delta_rule_inputs,
+    check_reset,
     check_sequences,
     check_state_parts,
 )
@@ -46,6 +57,7 @@ def linear_attention(
     output_final_state: bool = False,
     backend: str = "auto",
     chunk_size: int = 64,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[LinearAttentionState]]:
     """Linear attention (the sum rule), per batch element and head:
 
@@ -55,11 +67,16 @@ def linear_attention(
 
     The state is W: [B, H, Dv, Dk], or the pair (W, z: [B, H, Dk]) when normalize=True.
     `chunk_size` is the number of steps the chunkwise form treats in parallel.
+    reset: [B, T] bool or None; reset[b, t] = True sets W (and z) of row b to zero
+    just before step t (see the module docstring); no gradient crosses a reset.
     """
     check_sequences(q, k, v)
     check_linear_attention_state(initial_state, normalize, q, v)
     check_chunk_size(chunk_size)
-    run = select_implementation("linear_attention", backend, q.device, q.dtype, head_dims(q, k, v))
+    check_reset(reset, q)
+    run = select_implementation(
+        "linear_attention", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
+    )
     return run(
         q,
         k,
@@ -69,6 +86,7 @@ def linear_attention(
         initial_state=initial_state,
         output_final_state=output_final_state,
         chunk_size=chunk_size,
+        **reset_argument(reset),
     )
 
 
@@ -81,6 +99,7 @@ def delta_rule(
     output_final_state: bool = False,
     backend: str = "auto",
     chunk_size: int = 64,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """The delta rule, per batch element and head:
 
@@ -89,13 +108,18 @@ def delta_rule(
 
     The state is W: [B, H, Dv, Dk].
     `chunk_size` is the number of steps the chunkwise form treats in parallel.
+    reset: [B, T] bool or None; reset[b, t] = True sets W of row b to zero just
+    before step t (see the module docstring); no gradient crosses a reset.
     """
     check_sequences(q, k, v)
     check_beta(beta, q)
     if initial_state is not None:
         check_fast_weights("initial_state", initial_state, q, v)
     check_chunk_size(chunk_size)
-    run = select_implementation("delta_rule", backend, q.device, q.dtype, head_dims(q, k, v))
+    check_reset(reset, q)
+    run = select_implementation(
+        "delta_rule", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
+    )
     return run(
         q,
         k,
@@ -104,6 +128,7 @@ def delta_rule(
         initial_state=initial_state,
         output_final_state=output_final_state,
         chunk_size=chunk_size,
+        **reset_argument(reset),
     )
 
 
@@ -119,6 +144,7 @@ def delta_rnn(
     output_final_state: bool = False,
     backend: str = "auto",
     chunk_size: int = 64,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """The Delta RNN, per batch element and head:
 
@@ -130,11 +156,17 @@ def delta_rnn(
     output y: [B, T, H, D]. rk arrives already softmax-ed.
     The state is (W: [B, H, D, Dk], R: [B, H, D, D], y: [B, H, D]).
     `chunk_size` is the number of steps the chunkwise form treats in parallel.
+    reset: [B, T] bool or None; reset[b, t] = True sets W, R and y of row b to zero
+    just before step t, so softmax(y) is uniform at t (see the module docstring);
+    no gradient crosses a reset.
     """
     check_delta_rnn_inputs(q, k, v, beta, rk, rv, rbeta)
     check_state_parts(initial_state, delta_rnn_state_parts(q, v), q)
     check_chunk_size(chunk_size)
-    run = select_implementation("delta_rnn", backend, q.device, q.dtype, head_dims(q, k, v))
+    check_reset(reset, q)
+    run = select_implementation(
+        "delta_rnn", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
+    )
     return run(
         q,
         k,
@@ -146,6 +178,7 @@ def delta_rnn(
         initial_state=initial_state,
         output_final_state=output_final_state,
         chunk_size=chunk_size,
+        **reset_argument(reset),
     )
 
 
@@ -161,6 +194,7 @@ def delta_lstm(
     output_final_state: bool = False,
     backend: str = "auto",
     chunk_size: int = 64,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """The Delta LSTM, per batch element and head, for each gate g in (input, update, output):
 
@@ -173,11 +207,17 @@ def delta_lstm(
     gate axis ordered (input, update, output); output h: [B, T, H, D].
     The state is (W: [B, H, 3, D, D], R: [B, H, 3, D, D], h: [B, H, D], c: [B, H, D]).
     `chunk_size` is the number of steps the chunkwise form treats in parallel.
+    reset: [B, T] bool or None; reset[b, t] = True sets W, R, h and c of row b to
+    zero just before step t, so softmax(h) is uniform at t (see the module
+    docstring); no gradient crosses a reset.
     """
     check_delta_lstm_inputs(q, k, v, beta, rk, rv, rbeta)
     check_state_parts(initial_state, delta_lstm_state_parts(q), q)
     check_chunk_size(chunk_size)
-    run = select_implementation("delta_lstm", backend, q.device, q.dtype, head_dims(q, k, v))
+    check_reset(reset, q)
+    run = select_implementation(
+        "delta_lstm", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
+    )
     return run(
         q,
         k,
@@ -189,6 +229,7 @@ def delta_lstm(
         initial_state=initial_state,
         output_final_state=output_final_state,
         chunk_size=chunk_size,
+        **reset_argument(reset),
     )
 
 
@@ -204,6 +245,7 @@ def recurrent_delta_rule(
     initial_state: Optional[StateTuple] = None,
     output_final_state: bool = False,
     backend: str = "auto",
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """The recurrent delta rule (the RDN), per batch element and head h:
 
@@ -217,10 +259,16 @@ def recurrent_delta_rule(
     activation; Rq, Rk, Rv: [H, D, D] and rbeta: [H, D] are slow weights (they
     receive gradients). Output y: [B, T, H, D]. The state is (W: [B, H, D, D], y: [B, H, D]).
     A true RNN: no chunkwise form; the "torch" backend is a lean step loop.
+    reset: [B, T] bool or None; reset[b, t] = True sets W and y of row b to zero
+    just before step t, so a_t = tanh(0) = 0 (see the module docstring); no
+    gradient crosses a reset.
     """
     check_recurrent_delta_rule_inputs(q, k, v, beta, Rq, Rk, Rv, rbeta)
     check_state_parts(initial_state, recurrent_delta_rule_state_parts(q), q)
-    run = select_implementation("recurrent_delta_rule", backend, q.device, q.dtype, head_dims(q, k, v))
+    check_reset(reset, q)
+    run = select_implementation(
+        "recurrent_delta_rule", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
+    )
     return run(
         q,
         k,
@@ -232,7 +280,14 @@ def recurrent_delta_rule(
         rbeta,
         initial_state=initial_state,
         output_final_state=output_final_state,
+        **reset_argument(reset),
     )
+
+
+def reset_argument(reset: Optional[torch.Tensor]) -> dict:
+    """The keyword argument passing `reset` on: none without resets, so the implementations
+    that take no reset (the Triton kernels, never selected with one) are called as before."""
+    return {} if reset is None else {"reset": reset}
 
 
 def head_dims(*tensors: torch.Tensor) -> Tuple[int, ...]:

@@ -13,6 +13,11 @@ Triton implementation, when every head dim is one the kernels take
 dims included). A backend named explicitly (argument or FWP_BACKEND) must
 exist for the op.
 
+Per-step resets (the ops' `reset` argument) are taken by the backends in
+RESET_BACKENDS only: "torch". When the op is called with a reset mask
+(`select_implementation(..., needs_reset=True)`), "auto" selects "torch", and an
+explicitly named backend without reset support raises a ValueError.
+
 IMPLEMENTATIONS maps op -> backend -> implementation. Torch implementations are
 callables; Triton ones are "module:function" strings imported on first use, so
 neither importing `kernels` nor running on CPU needs triton installed. A new
@@ -58,6 +63,8 @@ TRITON_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 # more shared memory than Hopper has (272-352 KB against 227 KB), and the
 # recurrent kernels' D x D register tiles were never run at that size on a GPU.
 TRITON_HEAD_DIMS = (16, 32, 64)
+# Backends whose implementations take the `reset` argument (the Triton kernels do not yet).
+RESET_BACKENDS = ("torch",)
 
 
 def select_implementation(
@@ -66,13 +73,16 @@ def select_implementation(
     device: torch.device,
     dtype: torch.dtype = torch.float32,
     head_dims: Sequence[int] = (),
+    needs_reset: bool = False,
 ) -> Callable:
     """The implementation of `op` for the requested backend ("auto" or a backend name) on tensors
-    of `dtype` on `device` whose head dims (the last dims of q, k, v) are `head_dims`.
+    of `dtype` on `device` whose head dims (the last dims of q, k, v) are `head_dims`;
+    with `needs_reset`, one that takes the `reset` argument (a backend of RESET_BACKENDS).
 
     Raises ValueError for an unknown backend (naming where it came from: the
-    `backend` argument or FWP_BACKEND) or a backend the op does not have, and
-    RuntimeError when Triton cannot run (not installed; CPU tensors without the interpreter).
+    `backend` argument or FWP_BACKEND), a backend the op does not have or, with
+    `needs_reset`, a backend without reset support, and RuntimeError when Triton
+    cannot run (not installed; CPU tensors without the interpreter).
     """
     source = "the backend argument"
     if backend == "auto":
@@ -87,8 +97,11 @@ def select_implementation(
             and dtype in TRITON_DTYPES
             and all(dim in TRITON_HEAD_DIMS for dim in head_dims)
             and "triton" in implementations
+            and not needs_reset
         )
         backend = "triton" if on_triton else "torch"
+    if needs_reset and backend not in RESET_BACKENDS:
+        raise reset_unsupported_error(backend, source)
     if backend not in implementations:
         raise ValueError(
             f"op {op!r} has no {backend} implementation yet (requested by {source}); "
@@ -116,6 +129,16 @@ def check_triton_can_run(device: torch.device) -> None:
             "the triton backend on CPU tensors runs only under the Triton interpreter: set TRITON_INTERPRET=1 "
             "in the environment before kernels.triton is imported (or use backend='torch' on CPU)"
         )
+
+
+def reset_unsupported_error(backend: str, source: str) -> ValueError:
+    """The error for a reset mask sent to a backend outside RESET_BACKENDS (the Triton kernels)."""
+    fix = "use backend='torch' or 'auto'"
+    if source != "the backend argument":
+        fix = f"use backend='torch', or set {BACKEND_ENV_VAR} to 'torch' or 'auto'"
+    return ValueError(
+        f"the Triton kernels do not support reset yet (backend {backend!r} requested by {source}); {fix}"
+    )
 
 
 def unknown_backend_error(name: object, source: str, choices: List[str]) -> ValueError:

@@ -5,7 +5,7 @@ Sizes: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H];
 fast weights W: [B, H, Dv, Dk]; key sum z: [B, H, Dk]. B, T, H, Dk are read
 from q and Dv from v. The Delta LSTM's inputs have a gate axis of size 3 before
 the feature axis: [B, T, H, 3, D]. State tuples are checked against the
-`StatePart`s of `kernels.state`.
+`StatePart`s of `kernels.state`. The per-step reset mask is reset: [B, T] bool.
 """
 
 from typing import List, Optional, Sequence
@@ -99,6 +99,28 @@ def check_linear_attention_state(initial_state: object, normalize: bool, q: torc
     batch, _, heads, key_dim = q.shape
     check_tensor("initial_state[1] (z)", key_sum, reference=q)
     check_shape("initial_state[1] (z)", key_sum, (batch, heads, key_dim), "[B, H, Dk]")
+
+
+def check_reset(reset: object, q: torch.Tensor) -> None:
+    """None, or a bool tensor [B, T] with B, T of q, on the device of q."""
+    if reset is None:
+        return
+    if not isinstance(reset, torch.Tensor):
+        raise TypeError(f"reset must be a bool tensor [B, T] or None, got {type(reset).__name__}")
+    if reset.dtype != torch.bool:
+        raise TypeError(
+            f"reset has dtype {reset.dtype}, expected torch.bool (True where the state is zeroed before the step): "
+            f"pass reset.bool()"
+        )
+    if reset.device != q.device:
+        raise ValueError(
+            f"reset is on device {reset.device}, expected {q.device} (the device of q): pass reset.to(q.device)"
+        )
+    if tuple(reset.shape) != tuple(q.shape[:2]):
+        raise ValueError(
+            f"reset has shape {tuple(reset.shape)}, expected {tuple(q.shape[:2])} = [B, T] of q "
+            f"(one flag per batch element and step)"
+        )
 
 
 def check_chunk_size(chunk_size: object) -> None:

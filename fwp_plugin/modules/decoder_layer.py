@@ -50,14 +50,15 @@ class FastWeightDecoderLayer(nn.Module):
         self,
         x: torch.Tensor,
         incremental_state: Optional[Dict[str, Dict[str, Optional[torch.Tensor]]]] = None,
+        reset: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
-        """x: [B, T, D] -> [B, T, D]."""
+        """x: [B, T, D] -> [B, T, D]; ``reset: [B, T]`` zeroes the fast weights before the marked steps."""
         if not self.normalize_before:
-            x = self.fast_weight_norm(x + self.fast_weight(x, incremental_state))
+            x = self.fast_weight_norm(x + self.fast_weight(x, incremental_state, reset))
             return self.feed_forward_norm(x + self.feed_forward(x))
         normed = self.fast_weight_norm(x)
         residual = normed if self.residual_from_normalized else x
-        x = residual + self.fast_weight(normed, incremental_state)
+        x = residual + self.fast_weight(normed, incremental_state, reset)
         return x + self.feed_forward(self.feed_forward_norm(x))
 
 

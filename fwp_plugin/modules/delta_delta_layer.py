@@ -20,17 +20,17 @@ class DeltaDeltaSublayer(FastWeightSublayer):
         d = head_dim_of(cfg)
         super().__init__(cfg, slow_outputs_per_head=5 * d + 2)
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         d = self.head_dim
         q, k, v, b = slow.split([d, d, 3 * d + 1, 1], dim=-1)
         state_f, state_w = initial_state or (None, None)
         programs, state_f = delta_rule(
             self.feature_map(q), self.feature_map(k), v, self.beta(b.squeeze(-1)),
-            initial_state=state_f, output_final_state=output_final_state,
+            initial_state=state_f, output_final_state=output_final_state, reset=reset,
         )
         fast_q, fast_k, fast_v, fast_b = programs.split([d, d, d, 1], dim=-1)
         y, state_w = delta_rule(
             self.feature_map(fast_q), self.feature_map(fast_k), fast_v, self.beta(fast_b.squeeze(-1)),
-            initial_state=state_w, output_final_state=output_final_state,
+            initial_state=state_w, output_final_state=output_final_state, reset=reset,
         )
         return y, (state_f, state_w) if output_final_state else None

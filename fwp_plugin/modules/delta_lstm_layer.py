@@ -23,11 +23,11 @@ class DeltaLSTMSublayer(FastWeightSublayer):
         d = head_dim_of(cfg)
         super().__init__(cfg, slow_outputs_per_head=GATES * (5 * d + 2))
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         per_gate = slow.unflatten(-1, (GATES, -1))  # [B, T, H, 3, 5d + 2]
         q, k, v, rk, rv, b, rb = per_gate.split([self.head_dim] * 5 + [1, 1], dim=-1)
         return delta_lstm(
             self.feature_map(q), self.feature_map(k), v, self.beta(b.squeeze(-1)),
             torch.softmax(rk, dim=-1), rv, self.beta(rb.squeeze(-1)),
-            initial_state=initial_state, output_final_state=output_final_state,
+            initial_state=initial_state, output_final_state=output_final_state, reset=reset,
         )

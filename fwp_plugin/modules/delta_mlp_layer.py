@@ -42,7 +42,7 @@ class DeltaMLPSublayer(FastWeightSublayer):
         )
         self.fast_layer_norms = nn.ModuleList(LayerNorm(d) for _ in range(self.depth))
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         used = slow.shape[-1] - self.unused_outputs
         h, *pairs = slow[..., :used].split([self.head_dim] + self.pair_sizes * self.depth, dim=-1)
         states = initial_state or (None,) * (2 * self.depth)
@@ -52,11 +52,11 @@ class DeltaMLPSublayer(FastWeightSublayer):
             a = self.feature_map(self.fast_layer_norms[layer](h))
             hidden, state_a = delta_rule(
                 a, self.feature_map(key_a), value_a, self.beta(b_a.squeeze(-1)),
-                initial_state=states[2 * layer], output_final_state=output_final_state,
+                initial_state=states[2 * layer], output_final_state=output_final_state, reset=reset,
             )
             out, state_b = delta_rule(
                 self.feature_map(hidden), self.feature_map(key_b), value_b, self.beta(b_b.squeeze(-1)),
-                initial_state=states[2 * layer + 1], output_final_state=output_final_state,
+                initial_state=states[2 * layer + 1], output_final_state=output_final_state, reset=reset,
             )
             h = h + out
             final_states += [state_a, state_b]

@@ -16,7 +16,7 @@ class DeltaNetSublayer(FastWeightSublayer):
         d = head_dim_of(cfg)
         super().__init__(cfg, slow_outputs_per_head=3 * d + 1)
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         q, k, v, b = slow.split([self.head_dim] * 3 + [1], dim=-1)
         return delta_rule(
             self.feature_map(q),
@@ -25,4 +25,5 @@ class DeltaNetSublayer(FastWeightSublayer):
             self.beta(b.squeeze(-1)),
             initial_state=initial_state,
             output_final_state=output_final_state,
+            reset=reset,
         )

@@ -54,8 +54,13 @@ class FastWeightSublayer(nn.Module, ABC):
     """Base class: slow projection, heads, output projection and state keeping.
 
     Subclasses pass ``slow_outputs_per_head`` (n above) and implement
-    ``fast_forward(slow, initial_state, output_final_state) -> (y, final_state)``
+    ``fast_forward(slow, initial_state, output_final_state, reset) -> (y, final_state)``
     with ``slow: [B, T, H, n]`` and ``y: [B, T, H, d]``.
+
+    ``reset: [B, T]`` (bool, optional) zeroes the state of row b just before
+    step t where ``reset[b, t]`` (a new episode starts there: reinforcement
+    learning); it is handed to the ops (``kernels``), which run it in their
+    chunkwise forms.
     """
 
     def __init__(self, cfg, slow_outputs_per_head: int):
@@ -82,21 +87,24 @@ class FastWeightSublayer(nn.Module, ABC):
         slow: torch.Tensor,
         initial_state: Optional[FastState],
         output_final_state: bool,
+        reset: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, Optional[FastState]]:
-        """slow: [B, T, H, n] -> (y: [B, T, H, d], final state or None)."""
+        """slow: [B, T, H, n], reset: [B, T] bool or None -> (y: [B, T, H, d], final state or None)."""
 
     def forward(
         self,
         x: torch.Tensor,
         incremental_state: Optional[Dict[str, Dict[str, Optional[torch.Tensor]]]] = None,
+        reset: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
-        """x: [B, T, D] -> [B, T, D]; continues from and updates ``incremental_state``."""
+        """x: [B, T, D] -> [B, T, D]; continues from and updates ``incremental_state``;
+        ``reset: [B, T]`` zeroes the state before the marked steps."""
         batch, length, _ = x.shape
         slow = self.slow_net(x).view(batch, length, self.num_heads, -1)
         saved = self.get_incremental_state(incremental_state, "fast_state")
         initial_state = saved["state"] if saved else None
         y, final_state = self.fast_forward(
-            slow, initial_state, output_final_state=incremental_state is not None
+            slow, initial_state, output_final_state=incremental_state is not None, reset=reset
         )
         if incremental_state is not None:
             self.set_incremental_state(incremental_state, "fast_state", {"state": final_state})

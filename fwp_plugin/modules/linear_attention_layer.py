@@ -17,7 +17,7 @@ class LinearAttentionSublayer(FastWeightSublayer):
         super().__init__(cfg, slow_outputs_per_head=3 * d)
         self.normalize = cfg.attn_normalize
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         q, k, v = slow.split(self.head_dim, dim=-1)
         return linear_attention(
             self.feature_map(q),
@@ -26,4 +26,5 @@ class LinearAttentionSublayer(FastWeightSublayer):
             normalize=self.normalize,
             initial_state=initial_state,
             output_final_state=output_final_state,
+            reset=reset,
         )

@@ -37,10 +37,10 @@ class RecurrentDeltaNetSublayer(FastWeightSublayer):
         for weight in (self.recurrent_q, self.recurrent_k, self.recurrent_v, self.recurrent_beta):
             nn.init.normal_(weight, mean=0.0, std=d**-0.5)
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         q, k, v, b = slow.split([self.head_dim] * 3 + [1], dim=-1)
         return recurrent_delta_rule(
             q, k, v, b.squeeze(-1),
             self.recurrent_q, self.recurrent_k, self.recurrent_v, self.recurrent_beta,
-            initial_state=initial_state, output_final_state=output_final_state,
+            initial_state=initial_state, output_final_state=output_final_state, reset=reset,
         )

@@ -25,8 +25,13 @@ class SoftmaxAttentionSublayer(FastWeightSublayer):
         super().__init__(cfg, slow_outputs_per_head=3 * head_dim_of(cfg))
         self.scale_output = False
 
-    def fast_forward(self, slow, initial_state, output_final_state):
+    def fast_forward(self, slow, initial_state, output_final_state, reset=None):
         """slow: [B, T, H, 3d]; state: (keys, values), each [B, H, T_past, d]."""
+        if reset is not None:
+            raise ValueError(
+                "softmax attention keeps past keys/values, not a state that a reset mask can zero; "
+                "use a fast-weight type (linear, delta, delta_rnn, delta_lstm, rdn) where episodes are reset"
+            )
         q, k, v = slow.transpose(1, 2).split(self.head_dim, dim=-1)  # each [B, H, T, d]
         if initial_state is not None:
             past_k, past_v = initial_state

@@ -47,7 +47,8 @@ def map_tensors(fn: Callable[[torch.Tensor], torch.Tensor], value):
 
 
 class InputHelpers:
-    """The tensors of an op's keyword inputs (a dict), in order, and replacing them."""
+    """The tensors of an op's keyword inputs (a dict), in order, replacing them, and slicing them
+    (`select`, with the subclass's `sequence_inputs`)."""
 
     flatten = staticmethod(flatten_tensors)
 
@@ -66,6 +67,20 @@ class InputHelpers:
     def tensors_of(cls, inputs: dict) -> list:
         """The tensor inputs in the order of named_tensors."""
         return [x for _, x in cls.named_tensors(inputs)]
+
+    def select(self, inputs: dict, rows: slice, steps: slice, with_state: bool = True) -> dict:
+        """`inputs` for batch `rows` and time `steps`: the sequence inputs (`sequence_inputs`) and the initial
+        state's parts sliced, the other inputs (slow weights, flags) kept; with_state=False drops the initial state."""
+        selected = {}
+        for name, value in inputs.items():
+            if name in self.sequence_inputs:
+                selected[name] = value[rows, steps]
+            elif name == "initial_state":
+                if with_state:
+                    selected[name] = map_tensors(lambda x: x[rows], value)
+            else:
+                selected[name] = value
+        return selected
 
     @staticmethod
     def with_tensors(inputs: dict, tensors: list) -> dict:
@@ -86,10 +101,19 @@ class OpCase(InputHelpers):
     name: str
     normalize: bool = False
 
+    @property
+    def sequence_inputs(self) -> tuple:
+        """The names of the inputs with a time axis (dim 1)."""
+        return ("q", "k", "v", "beta")
+
     def run_chunked(self, inputs: dict, **options):
         """The public op (chunkwise "torch" backend) on `inputs` -> (output, final state)."""
         op = kernels.delta_rule if self.name == "delta_rule" else kernels.linear_attention
         return op(**inputs, **options)
+
+    def run_fast(self, inputs: dict, chunk_size: int = 16, **options):
+        """run_chunked with RecurrentOpCase.run_fast's signature, for tests over every op (any_case)."""
+        return self.run_chunked(inputs, chunk_size=chunk_size, **options)
 
     def run_step_loop(self, inputs: dict, **options):
         """The step-loop reference on `inputs` -> (output, final state)."""
@@ -131,10 +155,11 @@ class OpCase(InputHelpers):
         return inputs
 
 
-@pytest.fixture(
-    params=[OpCase("linear_attention"), OpCase("linear_attention", normalize=True), OpCase("delta_rule")],
-    ids=["linear_attention", "linear_attention-normalized", "delta_rule"],
-)
+OP_CASES = [OpCase("linear_attention"), OpCase("linear_attention", normalize=True), OpCase("delta_rule")]
+OP_CASE_IDS = ["linear_attention", "linear_attention-normalized", "delta_rule"]
+
+
+@pytest.fixture(params=OP_CASES, ids=OP_CASE_IDS)
 def op_case(request) -> OpCase:
     return request.param
 
@@ -223,11 +248,17 @@ class RecurrentOpCase(InputHelpers):
         return {name: map_tensors(lambda x: x.to(dtype).requires_grad_(), x) for name, x in tensors.items()}
 
 
-@pytest.fixture(
-    params=[RecurrentOpCase("delta_rnn"), RecurrentOpCase("delta_lstm"), RecurrentOpCase("recurrent_delta_rule")],
-    ids=lambda case: case.name,
-)
+RECURRENT_CASES = [RecurrentOpCase("delta_rnn"), RecurrentOpCase("delta_lstm"), RecurrentOpCase("recurrent_delta_rule")]
+
+
+@pytest.fixture(params=RECURRENT_CASES, ids=lambda case: case.name)
 def recurrent_case(request) -> RecurrentOpCase:
+    return request.param
+
+
+@pytest.fixture(params=OP_CASES + RECURRENT_CASES, ids=OP_CASE_IDS + [case.name for case in RECURRENT_CASES])
+def any_case(request):
+    """Every op configuration: those of op_case, then those of recurrent_case."""
     return request.param
 
 

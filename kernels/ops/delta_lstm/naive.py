@@ -9,6 +9,9 @@ W^g, R^g: [D, D] and h, c: [D] starting at the initial state (zero by default):
     i_t = sigmoid(pre^i_t),  u_t = pre^u_t,  o_t = sigmoid(pre^o_t)
     c_t = i_t * u_t + (1 - i_t) * c_{t-1}
     h_t = c_t * o_t
+
+With reset: [B, T] bool, W, R, h and c of the rows b with reset[b, t] are set
+to zero before step t.
 """
 
 from typing import Optional, Tuple
@@ -17,6 +20,7 @@ import torch
 
 from kernels.ops.delta_rule.naive import delta_rule_update, read_out
 from kernels.precision import accumulation_dtype
+from kernels.resets import zero_rows
 from kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
 
 
@@ -30,6 +34,7 @@ def delta_lstm_step_loop(
     rbeta: torch.Tensor,
     initial_state: Optional[StateTuple] = None,
     output_final_state: bool = False,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3] -> (h: [B, T, H, D], (W, R, h, c)).
 
@@ -40,6 +45,8 @@ def delta_lstm_step_loop(
 
     outputs = []
     for t in range(q.shape[1]):
+        if reset is not None:
+            weights, recurrent, h, c = (zero_rows(x, reset[:, t]) for x in (weights, recurrent, h, c))
         q_t, k_t, v_t, beta_t, rk_t, rv_t, rbeta_t = (x[:, t].to(dtype) for x in (q, k, v, beta, rk, rv, rbeta))
         weights = delta_rule_update(weights, k_t, v_t, beta_t)
         recurrent = delta_rule_update(recurrent, rk_t, rv_t, rbeta_t)

@@ -8,6 +8,9 @@ W and R depend on the inputs only. Per chunk of C steps:
 
 so each step costs two small matrix-vector products per head (O((D + C) D)),
 and no per-step D x D matrix is formed or kept for autograd.
+
+With resets (`kernels.resets`), the chunkwise delta rule and `StepReadout` mask
+W and R by segment, and y is zeroed before a step that resets (y_0 = 0).
 """
 
 from typing import Optional, Tuple
@@ -18,6 +21,7 @@ from kernels.chunking import iterate_chunks, merge_chunks, steps_per_chunk
 from kernels.ops.delta_rule.chunk import delta_rule_chunk
 from kernels.ops.delta_rule.step_readout import StepReadout
 from kernels.precision import accumulation_dtype
+from kernels.resets import chunk_resets
 from kernels.state import StateTuple, delta_rnn_state_parts, initial_state_parts
 
 
@@ -32,8 +36,12 @@ def chunk_delta_rnn(
     initial_state: Optional[StateTuple] = None,
     output_final_state: bool = False,
     chunk_size: int = 64,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
-    """q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H] -> (y: [B, T, H, D], (W, R, y))."""
+    """q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H] -> (y: [B, T, H, D], (W, R, y)).
+
+    reset: [B, T] bool or None; reset[b, t] zeroes row b's W, R and y just before step t.
+    """
     dtype = accumulation_dtype(q.dtype)
     seq_len = q.shape[1]
     weights, recurrent, y = initial_state_parts(initial_state, delta_rnn_state_parts(q, v), q, dtype)
@@ -41,13 +49,13 @@ def chunk_delta_rnn(
 
     outputs = []
     chunks = iterate_chunks((q, k, v, beta, rk, rv, rbeta), chunk_size, dtype)  # [B, H, C, ...]
-    for steps, (chunk_q, chunk_k, chunk_v, chunk_beta, *recurrent_inputs) in zip(
-        steps_per_chunk(seq_len, chunk_size), chunks
+    for steps, resets, (chunk_q, chunk_k, chunk_v, chunk_beta, *recurrent_inputs) in zip(
+        steps_per_chunk(seq_len, chunk_size), chunk_resets(reset, chunk_size, dtype), chunks
     ):
-        z, weights = delta_rule_chunk(chunk_q, chunk_k, chunk_v, chunk_beta, weights)  # z: [B, H, C, D]
-        readout = StepReadout(*recurrent_inputs, recurrent)
+        z, weights = delta_rule_chunk(chunk_q, chunk_k, chunk_v, chunk_beta, weights, resets)  # z: [B, H, C, D]
+        readout = StepReadout(*recurrent_inputs, recurrent, resets)
         for t, z_t in enumerate(z.split(1, dim=2)[:steps]):  # rows [B, H, 1, D]; one split for autograd
-            y = z_t + readout.read(t, torch.softmax(y, dim=-1))
+            y = z_t + readout.read(t, torch.softmax(resets.restart(t, y), dim=-1))
             outputs.append(y)
         recurrent = readout.final_state()
     output = merge_chunks(outputs, seq_len, q.dtype)

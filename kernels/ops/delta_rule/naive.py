@@ -5,6 +5,8 @@ Per batch element and head, with W: [Dv, Dk] starting at the initial state
 
     W_t = W_{t-1} + beta_t (v_t - W_{t-1} k_t) k_t^T
     o_t = W_t q_t                      (read after the update)
+
+With reset: [B, T] bool, W of the rows b with reset[b, t] is set to zero before step t.
 """
 
 from typing import Optional, Tuple
@@ -12,6 +14,7 @@ from typing import Optional, Tuple
 import torch
 
 from kernels.precision import accumulation_dtype
+from kernels.resets import zero_rows
 from kernels.state import initial_fast_weights
 
 
@@ -38,6 +41,7 @@ def delta_rule_step_loop(
     beta: torch.Tensor,
     initial_state: Optional[torch.Tensor] = None,
     output_final_state: bool = False,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H] -> (o: [B, T, H, Dv], W: [B, H, Dv, Dk])."""
     dtype = accumulation_dtype(q.dtype)
@@ -45,6 +49,8 @@ def delta_rule_step_loop(
 
     outputs = []
     for t in range(q.shape[1]):
+        if reset is not None:
+            fast_weights = zero_rows(fast_weights, reset[:, t])
         q_t, k_t, v_t, beta_t = (x[:, t].to(dtype) for x in (q, k, v, beta))
         fast_weights = delta_rule_update(fast_weights, k_t, v_t, beta_t)
         outputs.append(read_out(fast_weights, q_t))

@@ -10,6 +10,10 @@ and with the key sum z: [Dk] before the chunk, row t's normaliser is
 
     q_t . z + sum_{s<=t} q_t . k_s  =  (Q z + tril(Q K^T) 1)_t,     z_next = z + K^T 1.
 
+With resets (`kernels.resets`: same-segment mask `same`, start-state mask g),
+tril(Q K^T) is also masked by `same`, the rows Q S^T and Q z by g, and the state
+after the chunk is S_next = g_{C-1} S + V^T diag(same_{C-1}) K (z likewise).
+
 Within a chunk everything is a matrix product over all C steps at once; the
 chunks are walked in order. (The chunk-local products do not depend on S and
 could be batched over all chunks, but walking chunk by chunk keeps the working
@@ -22,6 +26,7 @@ import torch
 
 from kernels.chunking import iterate_chunks, merge_chunks
 from kernels.precision import accumulation_dtype
+from kernels.resets import chunk_resets
 from kernels.state import LinearAttentionState, initial_linear_attention_state
 
 
@@ -34,23 +39,28 @@ def chunk_linear_attention(
     initial_state: Optional[LinearAttentionState] = None,
     output_final_state: bool = False,
     chunk_size: int = 64,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[LinearAttentionState]]:
     """q, k: [B, T, H, Dk]; v: [B, T, H, Dv] -> (o: [B, T, H, Dv], final state).
 
     The state is W: [B, H, Dv, Dk], or the pair (W, z: [B, H, Dk]) when normalize=True.
+    reset: [B, T] bool or None; reset[b, t] zeroes row b's W (and z) just before step t.
     """
     dtype = accumulation_dtype(q.dtype)
     weights, key_sum = initial_linear_attention_state(initial_state, normalize, k, v, dtype)
 
     outputs = []
-    for chunk_q, chunk_k, chunk_v in iterate_chunks((q, k, v), chunk_size, dtype):  # [B, H, C, D]
-        scores = (chunk_q @ chunk_k.transpose(-1, -2)).tril_()  # [B, H, C, C]
-        output = chunk_q @ weights.transpose(-1, -2) + scores @ chunk_v
-        weights = weights + chunk_v.transpose(-1, -2) @ chunk_k
+    chunks = iterate_chunks((q, k, v), chunk_size, dtype)  # [B, H, C, D]
+    for (chunk_q, chunk_k, chunk_v), resets in zip(chunks, chunk_resets(reset, chunk_size, dtype)):
+        scores = resets.within((chunk_q @ chunk_k.transpose(-1, -2)).tril_())  # [B, H, C, C]
+        output = resets.from_start(chunk_q @ weights.transpose(-1, -2)) + scores @ chunk_v
+        last_segment_keys = resets.in_last_segment(chunk_k)
+        weights = resets.at_end(weights) + chunk_v.transpose(-1, -2) @ last_segment_keys
         if normalize:
-            denominator = chunk_q @ key_sum.unsqueeze(-1) + scores.sum(dim=-1, keepdim=True)  # [B, H, C, 1]
+            start_part = resets.from_start(chunk_q @ key_sum.unsqueeze(-1))
+            denominator = start_part + scores.sum(dim=-1, keepdim=True)  # [B, H, C, 1]
             output = output / (denominator + eps)
-            key_sum = key_sum + chunk_k.sum(dim=2)
+            key_sum = resets.at_end(key_sum) + last_segment_keys.sum(dim=2)
         outputs.append(output)
     output = merge_chunks(outputs, q.shape[1], q.dtype)
 

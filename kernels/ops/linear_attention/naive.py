@@ -7,6 +7,9 @@ initial state (zero by default):
     z_t = z_{t-1} + k_t
     o_t = W_t q_t                      (normalize=False)
     o_t = W_t q_t / (z_t . q_t + eps)  (normalize=True)
+
+With reset: [B, T] bool, W and z of the rows b with reset[b, t] are set to zero
+before step t.
 """
 
 from typing import Optional, Tuple
@@ -14,6 +17,7 @@ from typing import Optional, Tuple
 import torch
 
 from kernels.precision import accumulation_dtype
+from kernels.resets import zero_rows
 from kernels.state import LinearAttentionState, initial_linear_attention_state
 
 
@@ -25,6 +29,7 @@ def linear_attention_step_loop(
     eps: float = 1e-5,
     initial_state: Optional[LinearAttentionState] = None,
     output_final_state: bool = False,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[LinearAttentionState]]:
     """q, k: [B, T, H, Dk]; v: [B, T, H, Dv] -> (o: [B, T, H, Dv], final state).
 
@@ -35,6 +40,9 @@ def linear_attention_step_loop(
 
     outputs = []
     for t in range(q.shape[1]):
+        if reset is not None:
+            fast_weights = zero_rows(fast_weights, reset[:, t])
+            key_sum = zero_rows(key_sum, reset[:, t]) if normalize else None
         q_t, k_t, v_t = (x[:, t].to(dtype) for x in (q, k, v))
         fast_weights = fast_weights + v_t.unsqueeze(-1) * k_t.unsqueeze(-2)
         o_t = torch.einsum("bhvk,bhk->bhv", fast_weights, q_t)

@@ -12,7 +12,9 @@ sequence-parallel. The loop does the least work per step:
 - the fast weights are kept transposed, S = W^T: [Dk, Dv], so a row k^T
   reads (W k)^T = k^T S, and the update S + k (beta (v - W k))^T is one
   broadcast multiply-add (addcmul, measured faster on CPU than a batched
-  rank-one matmul); no tensor is modified in place (autograd keeps each step's S).
+  rank-one matmul); no tensor is modified in place (autograd keeps each step's S);
+- with `reset`, W and y of the rows that reset at step t are zeroed before it
+  (`kernels.resets.zero_rows`, on the batch dim of the head-major layout).
 
 The equations are those of `kernels.ops.recurrent_delta_rule.naive`.
 """
@@ -22,6 +24,7 @@ from typing import Optional, Tuple
 import torch
 
 from kernels.precision import accumulation_dtype
+from kernels.resets import zero_rows
 from kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
 
 
@@ -36,8 +39,12 @@ def fused_recurrent_delta_rule(
     rbeta: torch.Tensor,
     initial_state: Optional[StateTuple] = None,
     output_final_state: bool = False,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
-    """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] -> (y: [B, T, H, D], (W, y))."""
+    """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] -> (y: [B, T, H, D], (W, y)).
+
+    reset: [B, T] bool or None; reset[b, t] zeroes row b's W and y just before step t.
+    """
     dtype = accumulation_dtype(q.dtype)
     batch, seq_len, heads, dim = q.shape
     weights, y = initial_state_parts(initial_state, recurrent_delta_rule_state_parts(q), q, dtype)
@@ -50,7 +57,10 @@ def fused_recurrent_delta_rule(
     y = y.transpose(0, 1)  # [H, B, D]
 
     outputs = []
-    for x_t in feed_forward.unbind(0):  # one unbind: its backward stacks the step gradients once
+    for t, x_t in enumerate(feed_forward.unbind(0)):  # one unbind: its backward stacks the step gradients once
+        if reset is not None:
+            y = zero_rows(y, reset[:, t], dim=1)
+            state = zero_rows(state.view(heads, batch, dim, dim), reset[:, t], dim=1).view(heads * batch, dim, dim)
         mixed = torch.baddbmm(x_t, torch.tanh(y), recurrent_weights)  # x_t + R a_t: [H, B, 3D+1]
         query_key, value, beta_t = mixed.reshape(heads * batch, 1, 3 * dim + 1).split([2 * dim, dim, 1], dim=-1)
         query, key = torch.softmax(query_key.reshape(-1, 2, dim), dim=-1).split(1, dim=1)  # rows: [H*B, 1, D]

@@ -9,6 +9,9 @@ rbeta: [D] of head h, and the feed-forward parts q, k, v, beta before activation
     v'_t   = v_t + Rv a_t,             beta'_t = sigmoid(beta_t + rbeta . a_t)
     W_t    = W_{t-1} + beta'_t (v'_t - W_{t-1} k'_t) k'_t^T
     y_t    = W_t q'_t
+
+With reset: [B, T] bool, W and y of the rows b with reset[b, t] are set to zero
+before step t.
 """
 
 from typing import Optional, Tuple
@@ -17,6 +20,7 @@ import torch
 
 from kernels.ops.delta_rule.naive import delta_rule_update, read_out
 from kernels.precision import accumulation_dtype
+from kernels.resets import zero_rows
 from kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
 
 
@@ -31,6 +35,7 @@ def recurrent_delta_rule_step_loop(
     rbeta: torch.Tensor,
     initial_state: Optional[StateTuple] = None,
     output_final_state: bool = False,
+    reset: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] -> (y: [B, T, H, D], (W, y))."""
     dtype = accumulation_dtype(q.dtype)
@@ -39,6 +44,8 @@ def recurrent_delta_rule_step_loop(
 
     outputs = []
     for t in range(q.shape[1]):
+        if reset is not None:
+            weights, y = zero_rows(weights, reset[:, t]), zero_rows(y, reset[:, t])
         a = torch.tanh(y)  # [B, H, D]
         q_t = torch.softmax(q[:, t].to(dtype) + read_out(Rq, a), dim=-1)
         k_t = torch.softmax(k[:, t].to(dtype) + read_out(Rk, a), dim=-1)
