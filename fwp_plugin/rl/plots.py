@@ -21,27 +21,33 @@ def moving_average(values: Sequence[float], window: int) -> List[float]:
     return averages
 
 
-def plot_curves(curves: Dict[str, str], output: str, title: str, window: int = 100) -> None:
-    """One line per run (label -> returns.csv): the moving average of game returns against agent steps."""
+def plot_curves(curves: Sequence[Tuple[str, str]], output: str, title: str, window: int = 100) -> None:
+    """One line per run, (label, returns.csv) each: the moving average of game returns against agent
+    steps. Runs with the same label (seeds of one setting) share a colour and one legend entry."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for label, path in curves.items():
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    colours: Dict[str, str] = {}
+    for label, path in curves:
         steps, returns = read_returns(path)
-        if steps:
-            axes.plot(steps, moving_average(returns, window), label=label)
+        if not steps:
+            continue
+        first = label not in colours
+        colour = colours.setdefault(label, f"C{len(colours) % 10}")
+        axes.plot(steps, moving_average(returns, window), color=colour, linewidth=1, alpha=0.8,
+                  label=label if first else None)
     axes.set_xlabel("agent steps")
     axes.set_ylabel(f"return (mean of last {window} games)")
     axes.set_title(title)
-    if len(curves) > 1:
-        axes.legend()
+    if len(colours) > 1:
+        axes.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(output, dpi=100)
     plt.close(figure)
 
 
 def plot_learning_curve(returns_csv: str, output: str, title: str) -> None:
-    plot_curves({title: returns_csv}, output, title)
+    plot_curves([(title, returns_csv)], output, title)

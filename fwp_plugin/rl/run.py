@@ -47,7 +47,9 @@ def build_collector(options: Namespace, net: ImpalaNet) -> Collector:
     make = partial(env_with_core_state, options, options.envs_per_actor, net.state_size)
     frames = options.envs_per_actor * options.unroll_length
     policy = acting_policy(net)
-    common = dict(total_frames=-1, auto_register_policy_transforms=False)
+    # The policy acts on the learner's device; environments and collected batches stay on the CPU.
+    common = dict(total_frames=-1, auto_register_policy_transforms=False, policy_device=options.device,
+                  env_device="cpu", storing_device="cpu")
     if options.num_actors == 0:
         return Collector(make(options.seed), policy, frames_per_batch=frames, **common)
     makers = [partial(make, options.seed + 1000 * actor) for actor in range(options.num_actors)]
