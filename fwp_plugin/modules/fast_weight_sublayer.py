@@ -112,6 +112,17 @@ class FastWeightSublayer(nn.Module, ABC):
             y = y * self.head_dim**-0.5
         return self.dropout_module(self.out_proj(y.reshape(batch, length, -1)))
 
+    def state_store(self, state: Optional[FastState]) -> Dict[str, Dict]:
+        """A fresh incremental-state dict holding ``state`` (None: start from zeros), for ``forward``."""
+        store: Dict[str, Dict] = {}
+        if state is not None:
+            self.set_incremental_state(store, "fast_state", {"state": state})
+        return store
+
+    def stored_state(self, store: Dict[str, Dict]) -> FastState:
+        """The state ``forward`` left in ``store`` (batch first)."""
+        return self.get_incremental_state(store, "fast_state")["state"]
+
     def reorder_incremental_state(self, incremental_state, new_order: torch.Tensor):
         """Reorder the batch axis of the kept state (beam search)."""
         saved = self.get_incremental_state(incremental_state, "fast_state")

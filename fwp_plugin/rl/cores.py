@@ -140,10 +140,10 @@ class FastWeightCore(nn.Module):
     @staticmethod
     def _state_shapes(block: FastWeightDecoderLayer, dim: int) -> FlatState:
         """The shapes of one block's fast-weight state, read off a one-step forward of one row."""
-        store: Dict = {}
+        store = block.fast_weight.state_store(None)
         with torch.no_grad():
             block(torch.zeros(1, 1, dim), store)
-        parts = flatten_state(block.fast_weight.get_incremental_state(store, "fast_state")["state"])
+        parts = flatten_state(block.fast_weight.stored_state(store))
         return FlatState([part.shape[1:] for part in parts])
 
     def forward(self, x, state, episode_start):
@@ -151,11 +151,9 @@ class FastWeightCore(nn.Module):
         pieces = state.split([layer.size for layer in self.layer_states], dim=-1)
         final_states: List[torch.Tensor] = []
         for block, layer_state, piece in zip(self.blocks, self.layer_states, pieces):
-            store: Dict = {}
-            block.fast_weight.set_incremental_state(store, "fast_state", {"state": unflatten_state(layer_state.unpack(piece))})
+            store = block.fast_weight.state_store(unflatten_state(layer_state.unpack(piece)))
             h = block(h, store, reset=episode_start)
-            final = block.fast_weight.get_incremental_state(store, "fast_state")["state"]
-            final_states.append(layer_state.pack(flatten_state(final)))
+            final_states.append(layer_state.pack(flatten_state(block.fast_weight.stored_state(store))))
         return h, torch.cat(final_states, dim=-1)
 
 
