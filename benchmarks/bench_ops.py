@@ -11,8 +11,8 @@ is skipped above T=1024 (minutes per run).
     python benchmarks/bench_ops.py                 # B=4, H=8, D=64, T in 256 1024 4096 (~2 min)
     python benchmarks/bench_ops.py --T 1024 --repeats 5 --threads 2 --step-loop-backward-max-T 4096
 
-`kernels` must be importable: installed (`pip install -e .`, as `make install`
-does), or run from the repository root as `python -m benchmarks.bench_ops`.
+`fwp_kernels` (the folder kernels/) must be importable: installed (`pip install -e .`,
+as `make install` does), or from the repository root after `ln -s kernels fwp_kernels`.
 """
 
 import argparse
@@ -24,8 +24,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-import kernels
-from kernels.reference import delta_rule_step_loop, linear_attention_step_loop
+import fwp_kernels
+from fwp_kernels.reference import delta_rule_step_loop, linear_attention_step_loop
 
 
 def parse_args() -> argparse.Namespace:
@@ -126,12 +126,12 @@ def main() -> None:
     # op name -> (chunkwise form, step loop, input names)
     ops = {
         "linear attention": (
-            lambda **inputs: kernels.linear_attention(**inputs, backend="torch", chunk_size=args.chunk_size),
+            lambda **inputs: fwp_kernels.linear_attention(**inputs, backend="torch", chunk_size=args.chunk_size),
             linear_attention_step_loop,
             ("q", "k", "v"),
         ),
         "delta rule": (
-            lambda **inputs: kernels.delta_rule(**inputs, backend="torch", chunk_size=args.chunk_size),
+            lambda **inputs: fwp_kernels.delta_rule(**inputs, backend="torch", chunk_size=args.chunk_size),
             delta_rule_step_loop,
             ("q", "k", "v", "beta"),
         ),

@@ -3,7 +3,7 @@
 Prints a markdown table: forward and forward+backward time of the Delta RNN,
 the Delta LSTM (chunkwise "torch" backend) and the recurrent delta rule (RDN,
 the lean "torch" step loop), each against its reference step loop from
-`kernels.reference`, with the speed-up (step loop time / fast time). Backward
+`fwp_kernels.reference`, with the speed-up (step loop time / fast time). Backward
 uses a dense random output gradient and computes the gradients of every input
 (for the RDN including the slow recurrent weights Rq, Rk, Rv, rbeta).
 
@@ -25,15 +25,15 @@ from typing import Callable, List
 import torch
 import torch.nn.functional as F
 
-import kernels
+import fwp_kernels
 from benchmarks.bench_ops import forward_backward_run, forward_run, milliseconds, speedup
-from kernels.reference import delta_lstm_step_loop, delta_rnn_step_loop, recurrent_delta_rule_step_loop
+from fwp_kernels.reference import delta_lstm_step_loop, delta_rnn_step_loop, recurrent_delta_rule_step_loop
 
 # op name -> (the public op, its step loop)
 OPS = {
-    "delta_rnn": (kernels.delta_rnn, delta_rnn_step_loop),
-    "delta_lstm": (kernels.delta_lstm, delta_lstm_step_loop),
-    "recurrent_delta_rule": (kernels.recurrent_delta_rule, recurrent_delta_rule_step_loop),
+    "delta_rnn": (fwp_kernels.delta_rnn, delta_rnn_step_loop),
+    "delta_lstm": (fwp_kernels.delta_lstm, delta_lstm_step_loop),
+    "recurrent_delta_rule": (fwp_kernels.recurrent_delta_rule, recurrent_delta_rule_step_loop),
 }
 
 

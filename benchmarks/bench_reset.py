@@ -19,8 +19,8 @@ from datetime import date
 
 import torch
 
-import kernels
-import kernels.reference
+import fwp_kernels
+import fwp_kernels.reference
 from benchmarks import bench_ops, bench_recurrent
 from benchmarks.bench_ops import forward_backward_run, milliseconds, speedup
 from benchmarks.bench_recurrent import fastest_seconds_interleaved
@@ -67,7 +67,7 @@ def main() -> None:
     for seq_len in args.T:
         reset = torch.rand(args.batch, seq_len) < args.reset_rate
         for name in args.ops:
-            op, step_loop = getattr(kernels, name), getattr(kernels.reference, f"{name}_step_loop")
+            op, step_loop = getattr(fwp_kernels, name), getattr(fwp_kernels.reference, f"{name}_step_loop")
             options = {"backend": "torch"}
             if name != "recurrent_delta_rule":
                 options["chunk_size"] = args.chunk_size

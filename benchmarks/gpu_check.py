@@ -1,6 +1,6 @@
 """Check and time the Triton backend on a CUDA GPU (one command; several minutes, most of it compiling).
 
-1. Correctness: for every op of `kernels.backend.IMPLEMENTATIONS` that has a
+1. Correctness: for every op of `fwp_kernels.backend.IMPLEMENTATIONS` that has a
    "triton" entry, the output, final state and the gradient of every input
    (initial state included) against the "torch" backend at a realistic size
    (B=2, H=4, T=1000, a ragged last chunk, D=64), in float32 and bfloat16, plus
@@ -17,7 +17,7 @@
    forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64},
    triton against the torch backend.
 
-Head dims outside kernels.backend.TRITON_HEAD_DIMS (128 among them) are not
+Head dims outside fwp_kernels.backend.TRITON_HEAD_DIMS (128 among them) are not
 Triton's: "auto" runs them in torch.
 
 Prints markdown tables row by row and appends them, with the device name, to
@@ -26,6 +26,10 @@ refuses to run without CUDA.
 
     python -m benchmarks.gpu_check
     python -m benchmarks.gpu_check --T 512 --dims 64 --no-results-file
+
+It imports the ops as `fwp_kernels` (the folder kernels/, installed under that
+name): on a machine where the package is not installed, run it from the
+repository root after `ln -s kernels fwp_kernels`.
 """
 
 import argparse
@@ -38,8 +42,8 @@ from typing import Callable, Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
-import kernels
-from kernels.backend import IMPLEMENTATIONS
+import fwp_kernels
+from fwp_kernels.backend import IMPLEMENTATIONS
 
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -79,7 +83,7 @@ def phi(z: torch.Tensor) -> torch.Tensor:
 
 
 def op_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int, with_state: bool) -> Dict[str, object]:
-    """Keyword arguments of kernels.<op> (float32, on CUDA), as the paper's layers produce them."""
+    """Keyword arguments of fwp_kernels.<op> (float32, on CUDA), as the paper's layers produce them."""
     device = torch.device("cuda")
 
     def randn(*shape: int) -> torch.Tensor:
@@ -136,12 +140,12 @@ def named_tensor_inputs(inputs: Dict[str, object]) -> Dict[str, torch.Tensor]:
 
 
 def run_op(op: str, inputs: Dict[str, object], backend: str, chunk_size: int, grad: bool) -> Dict[str, torch.Tensor]:
-    """Output, final state parts and (grad=True) input gradients of kernels.<op>, by name."""
+    """Output, final state parts and (grad=True) input gradients of fwp_kernels.<op>, by name."""
     options = {"backend": backend, "output_final_state": True}
     if op != "recurrent_delta_rule":  # the only op without a chunkwise form
         options["chunk_size"] = chunk_size
     with torch.set_grad_enabled(grad):
-        output, state = getattr(kernels, op)(**inputs, **options)
+        output, state = getattr(fwp_kernels, op)(**inputs, **options)
     results = {"output": output, **{f"final state[{i}]": x for i, x in enumerate(flat_tensors(state))}}
     if grad:
         generator = torch.Generator(device="cuda").manual_seed(1)
@@ -239,13 +243,13 @@ def timing_functions(args: argparse.Namespace, fla: Dict[str, Callable]) -> Dict
     """Benchmark name -> implementation name -> function of the tensor inputs returning the output."""
 
     def ours(op: str, backend: str) -> Callable:
-        return lambda *tensors: getattr(kernels, op)(*tensors, backend=backend, chunk_size=args.chunk_size)[0]
+        return lambda *tensors: getattr(fwp_kernels, op)(*tensors, backend=backend, chunk_size=args.chunk_size)[0]
 
     functions = {}
     for op in ("linear_attention", "delta_rule"):
         functions[op] = {"triton": ours(op, "triton"), "torch": ours(op, "torch")}
     # Token by token: the triton backend's path for inputs shorter than a chunk, called directly for long T.
-    from kernels.triton.delta_rule import token_by_token_delta_rule
+    from fwp_kernels.triton.delta_rule import token_by_token_delta_rule
 
     functions["delta_rule token by token"] = {"triton": lambda *tensors: token_by_token_delta_rule(*tensors)[0]}
     for name, function in fla.items():
@@ -329,7 +333,7 @@ def recurrent_speed_table(args: argparse.Namespace) -> List[str]:
                     print(f"timing {op} D={dim} T={seq_len} {'fwd+bwd' if backward else 'fwd'}", file=sys.stderr)
                     times = {
                         backend: measure(
-                            lambda *xs, backend=backend: getattr(kernels, op)(**dict(zip(names, xs)), backend=backend)[0],
+                            lambda *xs, backend=backend: getattr(fwp_kernels, op)(**dict(zip(names, xs)), backend=backend)[0],
                             tensors,
                             backward,
                             args.recurrent_repeats,

@@ -17,7 +17,7 @@ an unroll); reset[b, 0] = True ignores row b's initial_state. Other rows are
 untouched, and no gradient flows across a reset (from outputs after it to inputs
 before it, or to the initial state of a row reset at step 0). reset=None is the
 plain op, unchanged. The chunkwise forms stay chunkwise with resets, masking
-by episode segment (`kernels.resets`). Only the "torch" backend takes resets:
+by episode segment (`fwp_kernels.resets`). Only the "torch" backend takes resets:
 with a mask, "auto" selects it and "triton" raises a ValueError.
 """
 
@@ -25,8 +25,8 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.backend import select_implementation
-from kernels.checks import (
+from fwp_kernels.backend import select_implementation
+from fwp_kernels.checks import (
     check_beta,
     check_chunk_size,
     check_delta_lstm_inputs,
@@ -38,7 +38,7 @@ from kernels.checks import (
     check_sequences,
     check_state_parts,
 )
-from kernels.state import (
+from fwp_kernels.state import (
     LinearAttentionState,
     StateTuple,
     delta_lstm_state_parts,

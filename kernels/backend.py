@@ -1,8 +1,8 @@
 """Choosing the implementation ("backend") an op runs.
 
 Backends:
-  "torch"   the fastest PyTorch forms in `kernels.ops` (any device).
-  "triton"  the Triton kernels in `kernels.triton` (CUDA; on CPU tensors only
+  "torch"   the fastest PyTorch forms in `fwp_kernels.ops` (any device).
+  "triton"  the Triton kernels in `fwp_kernels.triton` (CUDA; on CPU tensors only
             under the Triton interpreter, TRITON_INTERPRET=1 set before import).
 
 `backend="auto"` runs the backend named by the environment variable FWP_BACKEND
@@ -20,7 +20,7 @@ explicitly named backend without reset support raises a ValueError.
 
 IMPLEMENTATIONS maps op -> backend -> implementation. Torch implementations are
 callables; Triton ones are "module:function" strings imported on first use, so
-neither importing `kernels` nor running on CPU needs triton installed. A new
+neither importing `fwp_kernels` nor running on CPU needs triton installed. A new
 implementation is one entry.
 """
 
@@ -30,11 +30,11 @@ from typing import Callable, Dict, List, Sequence, Union
 
 import torch
 
-from kernels.ops.delta_lstm.chunk import chunk_delta_lstm
-from kernels.ops.delta_rnn.chunk import chunk_delta_rnn
-from kernels.ops.delta_rule.chunk import chunk_delta_rule
-from kernels.ops.linear_attention.chunk import chunk_linear_attention
-from kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
+from fwp_kernels.ops.delta_lstm.chunk import chunk_delta_lstm
+from fwp_kernels.ops.delta_rnn.chunk import chunk_delta_rnn
+from fwp_kernels.ops.delta_rule.chunk import chunk_delta_rule
+from fwp_kernels.ops.linear_attention.chunk import chunk_linear_attention
+from fwp_kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
 
 BACKEND_ENV_VAR = "FWP_BACKEND"
 BACKENDS = ("torch", "triton")
@@ -43,17 +43,17 @@ BACKENDS = ("torch", "triton")
 IMPLEMENTATIONS: Dict[str, Dict[str, Union[Callable, str]]] = {
     "linear_attention": {
         "torch": chunk_linear_attention,
-        "triton": "kernels.triton.linear_attention:chunk_linear_attention",
+        "triton": "fwp_kernels.triton.linear_attention:chunk_linear_attention",
     },
     "delta_rule": {
         "torch": chunk_delta_rule,
-        "triton": "kernels.triton.delta_rule:delta_rule",
+        "triton": "fwp_kernels.triton.delta_rule:delta_rule",
     },
-    "delta_rnn": {"torch": chunk_delta_rnn, "triton": "kernels.triton.delta_rnn:triton_delta_rnn"},
-    "delta_lstm": {"torch": chunk_delta_lstm, "triton": "kernels.triton.delta_lstm:triton_delta_lstm"},
+    "delta_rnn": {"torch": chunk_delta_rnn, "triton": "fwp_kernels.triton.delta_rnn:triton_delta_rnn"},
+    "delta_lstm": {"torch": chunk_delta_lstm, "triton": "fwp_kernels.triton.delta_lstm:triton_delta_lstm"},
     "recurrent_delta_rule": {
         "torch": fused_recurrent_delta_rule,
-        "triton": "kernels.triton.recurrent_delta_rule:triton_recurrent_delta_rule",
+        "triton": "fwp_kernels.triton.recurrent_delta_rule:triton_recurrent_delta_rule",
     },
 }
 # Input dtypes the Triton kernels take; "auto" sends anything else (float64) to torch.
@@ -127,7 +127,7 @@ def check_triton_can_run(device: torch.device) -> None:
     if device.type == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
         raise RuntimeError(
             "the triton backend on CPU tensors runs only under the Triton interpreter: set TRITON_INTERPRET=1 "
-            "in the environment before kernels.triton is imported (or use backend='torch' on CPU)"
+            "in the environment before fwp_kernels.triton is imported (or use backend='torch' on CPU)"
         )
 
 

@@ -5,14 +5,14 @@ Sizes: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H];
 fast weights W: [B, H, Dv, Dk]; key sum z: [B, H, Dk]. B, T, H, Dk are read
 from q and Dv from v. The Delta LSTM's inputs have a gate axis of size 3 before
 the feature axis: [B, T, H, 3, D]. State tuples are checked against the
-`StatePart`s of `kernels.state`. The per-step reset mask is reset: [B, T] bool.
+`StatePart`s of `fwp_kernels.state`. The per-step reset mask is reset: [B, T] bool.
 """
 
 from typing import List, Optional, Sequence
 
 import torch
 
-from kernels.state import StatePart
+from fwp_kernels.state import StatePart
 
 # The Delta LSTM's gates, in the order of its gate axis.
 GATES = ("input", "update", "output")

@@ -26,7 +26,7 @@ from typing import Iterable, Optional
 
 import torch
 
-from kernels.chunking import iterate_chunks
+from fwp_kernels.chunking import iterate_chunks
 
 
 def zero_rows(x: torch.Tensor, rows: torch.Tensor, dim: int = 0) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 The ops with a recurrence on their output carry a tuple of tensors (fast weights
 and the last output); its parts are described once here by `StatePart`s, which
-the input checks (`kernels.checks.check_state_parts`) and the ops share.
+the input checks (`fwp_kernels.checks.check_state_parts`) and the ops share.
 """
 
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union

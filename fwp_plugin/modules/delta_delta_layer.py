@@ -10,7 +10,7 @@ Per head, with ``[q^; k^; v^F; b] = W_slow x_t`` (5d + 2 outputs, v^F of 3d + 1)
 Both levels are sequence-parallel ``delta_rule`` calls.
 """
 
-from kernels import delta_rule
+from fwp_kernels import delta_rule
 
 from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 

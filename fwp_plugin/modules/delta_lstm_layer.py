@@ -11,7 +11,7 @@ Per head and gate g in (input, update, output), the slow net emits
 
 import torch
 
-from kernels import delta_lstm
+from fwp_kernels import delta_lstm
 
 from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 

@@ -17,7 +17,7 @@ keys and values it uses; ``delta_mlp_paper_slow_size`` keeps those unused
 outputs so that the parameter count matches the paper (48.8M small).
 """
 
-from kernels import delta_rule
+from fwp_kernels import delta_rule
 from fairseq.modules import LayerNorm
 from torch import nn
 

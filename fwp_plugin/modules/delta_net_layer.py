@@ -6,7 +6,7 @@ Per head, with ``[q^; k^; v; b] = W_slow x_t`` (3d + 1 outputs):
     W_t = W_{t-1} + beta_t (v_t - W_{t-1} k_t) k_t^T ;  y_t = W_t q_t
 """
 
-from kernels import delta_rule
+from fwp_kernels import delta_rule
 
 from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 

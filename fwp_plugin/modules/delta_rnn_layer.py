@@ -9,7 +9,7 @@ Per head, with ``[q^; k^; v; k^r; v^r; b; b^r] = W_slow x_t`` (5d + 2 outputs):
 
 import torch
 
-from kernels import delta_rnn
+from fwp_kernels import delta_rnn
 
 from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 

@@ -59,7 +59,7 @@ class FastWeightSublayer(nn.Module, ABC):
 
     ``reset: [B, T]`` (bool, optional) zeroes the state of row b just before
     step t where ``reset[b, t]`` (a new episode starts there: reinforcement
-    learning); it is handed to the ops (``kernels``), which run it in their
+    learning); it is handed to the ops (``fwp_kernels``), which run it in their
     chunkwise forms.
     """
 

@@ -6,7 +6,7 @@ Per head, with ``[q^; k^; v] = W_slow x_t`` (3d outputs):
     W_t = W_{t-1} + v_t k_t^T ;  y_t = W_t q_t   (optionally / (z_t . q_t + eps))
 """
 
-from kernels import linear_attention
+from fwp_kernels import linear_attention
 
 from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 

@@ -15,7 +15,7 @@ must be ``softmax`` and ``--beta-max`` 1.
 import torch
 from torch import nn
 
-from kernels import recurrent_delta_rule
+from fwp_kernels import recurrent_delta_rule
 
 from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 

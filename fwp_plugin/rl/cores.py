@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from kernels.resets import zero_rows
+from fwp_kernels.resets import zero_rows
 
 from ..modules import FastWeightDecoderLayer
 

@@ -9,7 +9,7 @@ and the chunk's rows Q, K: [C, Dk], U: [C, Dv] and (delta rule only) W: [C, Dk]:
     S_next = S + U_S^T K
 
 For the delta rule, W and U are the WY factors of the chunk (computed in torch,
-see `kernels.triton.delta_rule`); for linear attention U is V. The gradients,
+see `fwp_kernels.triton.delta_rule`); for linear attention U is V. The gradients,
 with G = dL/dS_next and dO = dL/dO:
 
     dP  = tril(dO U_S^T)
@@ -33,7 +33,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels.backend import TRITON_HEAD_DIMS
+from fwp_kernels.backend import TRITON_HEAD_DIMS
 
 # Chunk sizes the kernels take: whole tl.dot tiles (>= 16, powers of two).
 SUPPORTED_CHUNK_SIZES = (16, 32, 64, 128)

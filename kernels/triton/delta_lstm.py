@@ -1,7 +1,7 @@
 """The Delta LSTM as fused Triton kernels (the "triton" backend).
 
 Per batch element, head and gate g in (input, update, output) (equations of
-`kernels.ops.delta_lstm.naive`):
+`fwp_kernels.ops.delta_lstm.naive`):
 
     W^g_t = W^g_{t-1} + beta^g_t e^g_t k^g_t^T,     e^g_t = v^g_t - W^g_{t-1} k^g_t
     R^g_t = R^g_{t-1} + rbeta^g_t f^g_t rk^g_t^T,   f^g_t = rv^g_t - R^g_{t-1} rk^g_t
@@ -14,7 +14,7 @@ registers and walks the sequence. The forward kernel stores, per step, h_t,
 c_t, e^g_t and f^g_t in float32; the backward kernel walks back from the final
 matrices, recomputes pre^g_t from them, and undoes each update exactly
 (W^g_{t-1} = W^g_t - beta^g_t e^g_t k^g_t^T, likewise for R^g; the choice and
-its reasons are in `kernels.triton.recurrent_common`).
+its reasons are in `fwp_kernels.triton.recurrent_common`).
 """
 
 from typing import Optional, Tuple
@@ -23,8 +23,8 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
-from kernels.triton.recurrent_common import (
+from fwp_kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
+from fwp_kernels.triton.recurrent_common import (
     check_supported,
     delta_update_backward_from,
     delta_update_from,
@@ -248,8 +248,8 @@ def triton_delta_lstm(
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3] -> (h: [B, T, H, D], (W, R, h, c)).
 
-    Same arguments and results as `kernels.ops.delta_lstm.chunk.chunk_delta_lstm` (a recurrent kernel:
-    `chunk_size` is accepted and unused); D must be in kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or
+    Same arguments and results as `fwp_kernels.ops.delta_lstm.chunk.chunk_delta_lstm` (a recurrent kernel:
+    `chunk_size` is accepted and unused); D must be in fwp_kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or
     float16. The final state (W, R: [B, H, 3, D, D], h, c: [B, H, D]) is float32.
     """
     check_supported("delta_lstm", q, D=q.shape[-1])

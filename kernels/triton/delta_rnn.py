@@ -1,6 +1,6 @@
 """The Delta RNN as fused Triton kernels (the "triton" backend).
 
-Per batch element and head (equations of `kernels.ops.delta_rnn.naive`):
+Per batch element and head (equations of `fwp_kernels.ops.delta_rnn.naive`):
 
     W_t = W_{t-1} + beta_t e_t k_t^T,       e_t = v_t - W_{t-1} k_t          W: [D, Dk]
     R_t = R_{t-1} + rbeta_t f_t rk_t^T,     f_t = rv_t - R_{t-1} rk_t        R: [D, D]
@@ -10,7 +10,7 @@ One program per (batch, head) holds W and R in registers and walks the
 sequence. The forward kernel stores, per step, y_t, e_t and f_t in float32;
 the backward kernel walks back from (W_T, R_T), undoing each update exactly
 (W_{t-1} = W_t - beta_t e_t k_t^T, likewise for R; the choice and its reasons
-are in `kernels.triton.recurrent_common`).
+are in `fwp_kernels.triton.recurrent_common`).
 """
 
 from typing import Optional, Tuple
@@ -19,8 +19,8 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels.state import StateTuple, delta_rnn_state_parts, initial_state_parts
-from kernels.triton.recurrent_common import (
+from fwp_kernels.state import StateTuple, delta_rnn_state_parts, initial_state_parts
+from fwp_kernels.triton.recurrent_common import (
     check_supported,
     delta_update_backward_from,
     delta_update_from,
@@ -162,8 +162,8 @@ def triton_delta_rnn(
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H] -> (y: [B, T, H, D], (W, R, y)).
 
-    Same arguments and results as `kernels.ops.delta_rnn.chunk.chunk_delta_rnn` (a recurrent kernel:
-    `chunk_size` is accepted and unused); D and Dk must be in kernels.backend.TRITON_HEAD_DIMS and q float32,
+    Same arguments and results as `fwp_kernels.ops.delta_rnn.chunk.chunk_delta_rnn` (a recurrent kernel:
+    `chunk_size` is accepted and unused); D and Dk must be in fwp_kernels.backend.TRITON_HEAD_DIMS and q float32,
     bfloat16 or float16. The final state (W: [B, H, D, Dk], R: [B, H, D, D], y: [B, H, D]) is float32.
     """
     check_supported("delta_rnn", q, Dk=q.shape[-1], D=v.shape[-1])

@@ -5,10 +5,10 @@ Chunkwise (`chunk_delta_rule`): per chunk of C steps the WY factors
     W = T diag(beta) K,  U = T diag(beta) V,  T = (I + tril(diag(beta) K K^T, -1))^{-1}
 
 do not depend on the state; they are computed for all chunks at once in PyTorch
-(`kernels.ops.delta_rule.chunk.wy_representation`, a batched triangular solve
+(`fwp_kernels.ops.delta_rule.chunk.wy_representation`, a batched triangular solve
 that autograd differentiates). The inter-chunk recurrence, which carries the
 state S: [Dv, Dk] through the chunks (U_S = U - W S^T, O = Q S^T + tril(Q K^T) U_S,
-S_next = S + U_S^T K), is the Triton kernel pair of `kernels.triton.chunk`,
+S_next = S + U_S^T K), is the Triton kernel pair of `fwp_kernels.triton.chunk`,
 forward and backward. Memory kept for the backward: the chunked inputs and W, U,
 O(T * D) per head; per-chunk states exist only during the backward.
 
@@ -28,10 +28,10 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels.chunking import split_into_chunks
-from kernels.ops.delta_rule.chunk import wy_representation
-from kernels.precision import accumulation_dtype
-from kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
+from fwp_kernels.chunking import split_into_chunks
+from fwp_kernels.ops.delta_rule.chunk import wy_representation
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
 
 
 def delta_rule(
@@ -43,7 +43,7 @@ def delta_rule(
     output_final_state: bool = False,
     chunk_size: int = 64,
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-    """The "triton" backend of `kernels.delta_rule`: token by token for short inference inputs, else chunkwise."""
+    """The "triton" backend of `fwp_kernels.delta_rule`: token by token for short inference inputs, else chunkwise."""
     check_kernel_chunk_size(chunk_size)
     if q.shape[1] < chunk_size and not needs_grad(q, k, v, beta, initial_state):
         return token_by_token_delta_rule(q, k, v, beta, initial_state, output_final_state)
@@ -120,7 +120,7 @@ def token_by_token_delta_rule(
     if needs_grad(q, k, v, beta, initial_state):
         raise RuntimeError(
             "the token-by-token triton delta rule has no backward; call it under torch.no_grad() "
-            "or use the chunkwise form (kernels.delta_rule with backend='triton' and T >= chunk_size)"
+            "or use the chunkwise form (fwp_kernels.delta_rule with backend='triton' and T >= chunk_size)"
         )
     batch, seq_len, heads, key_dim = q.shape
     value_dim = v.shape[-1]

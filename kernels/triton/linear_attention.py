@@ -1,4 +1,4 @@
-"""Linear attention with the Triton chunkwise kernels of `kernels.triton.chunk`.
+"""Linear attention with the Triton chunkwise kernels of `fwp_kernels.triton.chunk`.
 
 The numerator W_t q_t is the chunk recurrence with U = V and no W factor. With
 normalize=True the normaliser is computed around the kernel in PyTorch (it is
@@ -13,10 +13,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.chunking import split_into_chunks
-from kernels.precision import accumulation_dtype
-from kernels.state import LinearAttentionState
-from kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
+from fwp_kernels.chunking import split_into_chunks
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.state import LinearAttentionState
+from fwp_kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
 
 
 def chunk_linear_attention(

@@ -37,7 +37,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels.backend import TRITON_HEAD_DIMS
+from fwp_kernels.backend import TRITON_HEAD_DIMS
 
 
 

@@ -1,6 +1,6 @@
 """The recurrent delta rule (RDN) as fused Triton kernels (the "triton" backend).
 
-Per batch element and head h (equations of `kernels.ops.recurrent_delta_rule.naive`):
+Per batch element and head h (equations of `fwp_kernels.ops.recurrent_delta_rule.naive`):
 
     a_t = tanh(y_{t-1})                                          (y_0: initial state, zero by default)
     q'_t = softmax(q_t + Rq a_t),   k'_t = softmax(k_t + Rk a_t)
@@ -13,7 +13,7 @@ One program per (batch, head) holds W and the head's slow weights Rq, Rk, Rv:
 step, the vectors q'_t, k'_t, e_t, beta'_t and y_t in float32; the backward
 kernel walks back from W_T, undoing each update exactly as
 W_{t-1} = W_t - beta'_t e_t k'_t^T (the choice and its reasons are in
-`kernels.triton.recurrent_common`). The slow weights' gradients are summed per
+`fwp_kernels.triton.recurrent_common`). The slow weights' gradients are summed per
 program and then over the batch (no atomics: deterministic).
 """
 
@@ -23,8 +23,8 @@ import torch
 import triton
 import triton.language as tl
 
-from kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
-from kernels.triton.recurrent_common import (
+from fwp_kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
+from fwp_kernels.triton.recurrent_common import (
     check_supported,
     delta_update,
     delta_update_backward,
@@ -205,8 +205,8 @@ def triton_recurrent_delta_rule(
 ) -> Tuple[torch.Tensor, Optional[StateTuple]]:
     """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] -> (y: [B, T, H, D], (W, y)).
 
-    Same arguments and results as `kernels.ops.recurrent_delta_rule.fused.fused_recurrent_delta_rule`;
-    D must be in kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or float16.
+    Same arguments and results as `fwp_kernels.ops.recurrent_delta_rule.fused.fused_recurrent_delta_rule`;
+    D must be in fwp_kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or float16.
     The final state (W: [B, H, D, D], y: [B, H, D]) is float32.
     """
     check_supported("recurrent_delta_rule", q, D=q.shape[-1])

@@ -10,7 +10,7 @@ pre-activation inputs and slow weights drawn from N(0, 1/D), as in the paper.
 import os
 
 # The Triton kernels are tested on CPU tensors under the Triton interpreter, which
-# must be switched on before any @triton.jit runs (before kernels.triton is imported).
+# must be switched on before any @triton.jit runs (before fwp_kernels.triton is imported).
 os.environ["TRITON_INTERPRET"] = "1"
 
 from dataclasses import dataclass  # noqa: E402
@@ -20,9 +20,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import kernels
-import kernels.reference
-from kernels.reference import delta_rule_step_loop, linear_attention_step_loop
+import fwp_kernels
+import fwp_kernels.reference
+from fwp_kernels.reference import delta_rule_step_loop, linear_attention_step_loop
 
 
 def phi(z: torch.Tensor) -> torch.Tensor:
@@ -108,7 +108,7 @@ class OpCase(InputHelpers):
 
     def run_chunked(self, inputs: dict, **options):
         """The public op (chunkwise "torch" backend) on `inputs` -> (output, final state)."""
-        op = kernels.delta_rule if self.name == "delta_rule" else kernels.linear_attention
+        op = fwp_kernels.delta_rule if self.name == "delta_rule" else fwp_kernels.linear_attention
         return op(**inputs, **options)
 
     def run_fast(self, inputs: dict, chunk_size: int = 16, **options):
@@ -206,11 +206,11 @@ class RecurrentOpCase(InputHelpers):
         """The public op ("torch" backend) -> (output, final state); chunk_size goes to the chunkwise ops only."""
         if self.chunked:
             options["chunk_size"] = chunk_size
-        return getattr(kernels, self.name)(**inputs, **options)
+        return getattr(fwp_kernels, self.name)(**inputs, **options)
 
     def run_step_loop(self, inputs: dict, **options):
         """The step-loop reference on `inputs` -> (output, final state)."""
-        return getattr(kernels.reference, f"{self.name}_step_loop")(**inputs, **options)
+        return getattr(fwp_kernels.reference, f"{self.name}_step_loop")(**inputs, **options)
 
     def make_inputs(
         self,

@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-import kernels
-from kernels.backend import select_implementation
-from kernels.ops.delta_lstm.chunk import chunk_delta_lstm
-from kernels.ops.delta_rnn.chunk import chunk_delta_rnn
-from kernels.ops.delta_rule.chunk import chunk_delta_rule
-from kernels.ops.linear_attention.chunk import chunk_linear_attention
-from kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
+import fwp_kernels
+from fwp_kernels.backend import select_implementation
+from fwp_kernels.ops.delta_lstm.chunk import chunk_delta_lstm
+from fwp_kernels.ops.delta_rnn.chunk import chunk_delta_rnn
+from fwp_kernels.ops.delta_rule.chunk import chunk_delta_rule
+from fwp_kernels.ops.linear_attention.chunk import chunk_linear_attention
+from fwp_kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
 
 
 @pytest.fixture
@@ -18,10 +18,10 @@ def inputs():
     return {"q": q, "k": k, "v": torch.randn(1, 9, 2, 3), "beta": torch.rand(1, 9, 2)}
 
 
-@pytest.mark.parametrize("op", [kernels.delta_rule, kernels.linear_attention])
+@pytest.mark.parametrize("op", [fwp_kernels.delta_rule, fwp_kernels.linear_attention])
 def test_unknown_backend_argument(inputs, op, monkeypatch):
     monkeypatch.delenv("FWP_BACKEND", raising=False)
-    if op is kernels.linear_attention:
+    if op is fwp_kernels.linear_attention:
         inputs.pop("beta")
     message = r"unknown backend 'cuda' from the backend argument; valid choices: 'auto', 'torch', 'triton'$"
     with pytest.raises(ValueError, match=message):
@@ -32,12 +32,12 @@ def test_unknown_backend_from_environment(inputs, monkeypatch):
     monkeypatch.setenv("FWP_BACKEND", "cuda")
     message = r"unknown backend 'cuda' from the environment variable FWP_BACKEND; valid choices: 'auto', 'torch', 'triton'$"
     with pytest.raises(ValueError, match=message):
-        kernels.delta_rule(**inputs)
+        fwp_kernels.delta_rule(**inputs)
 
 
 def test_backend_argument_overrides_environment(inputs, monkeypatch):
     monkeypatch.setenv("FWP_BACKEND", "cuda")
-    output, _ = kernels.delta_rule(**inputs, backend="torch")
+    output, _ = fwp_kernels.delta_rule(**inputs, backend="torch")
     assert output.shape == (1, 9, 2, 3)
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-import kernels
+import fwp_kernels
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ BAD_DELTA_INPUTS = [
 def test_delta_rule_rejects(delta_inputs, argument, make_bad_value, error, message):
     bad_inputs = {**delta_inputs, argument: make_bad_value(delta_inputs)}
     with pytest.raises(error, match=re.escape(message)):
-        kernels.delta_rule(**bad_inputs)
+        fwp_kernels.delta_rule(**bad_inputs)
 
 
 # (normalize, bad initial state for B=2, H=3, Dk=8, Dv=6, exception, expected message)
@@ -84,7 +84,7 @@ BAD_LINEAR_ATTENTION_STATES = [
 def test_linear_attention_rejects_initial_state(delta_inputs, normalize, initial_state, error, message):
     q, k, v = delta_inputs["q"], delta_inputs["k"], delta_inputs["v"]
     with pytest.raises(error, match=re.escape(message)):
-        kernels.linear_attention(q, k, v, normalize=normalize, initial_state=initial_state)
+        fwp_kernels.linear_attention(q, k, v, normalize=normalize, initial_state=initial_state)
 
 
 
@@ -150,7 +150,7 @@ BAD_DELTA_RNN_INPUTS = [
 def test_delta_rnn_rejects(delta_rnn_inputs, argument, make_bad_value, error, message):
     bad_inputs = {**delta_rnn_inputs, argument: make_bad_value(delta_rnn_inputs)}
     with pytest.raises(error, match=re.escape(message)):
-        kernels.delta_rnn(**bad_inputs)
+        fwp_kernels.delta_rnn(**bad_inputs)
 
 
 @pytest.fixture
@@ -200,7 +200,7 @@ BAD_DELTA_LSTM_INPUTS = [
 def test_delta_lstm_rejects(delta_lstm_inputs, argument, make_bad_value, error, message):
     bad_inputs = {**delta_lstm_inputs, argument: make_bad_value(delta_lstm_inputs)}
     with pytest.raises(error, match=re.escape(message)):
-        kernels.delta_lstm(**bad_inputs)
+        fwp_kernels.delta_lstm(**bad_inputs)
 
 
 @pytest.fixture
@@ -250,4 +250,4 @@ BAD_RECURRENT_DELTA_RULE_INPUTS = [
 def test_recurrent_delta_rule_rejects(recurrent_delta_rule_inputs, argument, make_bad_value, error, message):
     bad_inputs = {**recurrent_delta_rule_inputs, argument: make_bad_value(recurrent_delta_rule_inputs)}
     with pytest.raises(error, match=re.escape(message)):
-        kernels.recurrent_delta_rule(**bad_inputs)
+        fwp_kernels.recurrent_delta_rule(**bad_inputs)

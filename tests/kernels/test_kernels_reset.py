@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from kernel_helpers import assert_all_close
-from kernels.backend import IMPLEMENTATIONS, select_implementation
+from fwp_kernels.backend import IMPLEMENTATIONS, select_implementation
 
 BATCH, SEQ_LEN, CHUNK = 4, 23, 4
 FORMS = ["fast", "step_loop"]  # the "torch" backend's form, the step-loop reference

@@ -15,16 +15,16 @@ import sys
 import pytest
 import torch
 
-import kernels
-from kernels.backend import IMPLEMENTATIONS, select_implementation
-from kernels.ops.delta_lstm.chunk import chunk_delta_lstm
-from kernels.ops.delta_rnn.chunk import chunk_delta_rnn
-from kernels.ops.linear_attention.chunk import chunk_linear_attention
-from kernels.reference import delta_rule_step_loop
+import fwp_kernels
+from fwp_kernels.backend import IMPLEMENTATIONS, select_implementation
+from fwp_kernels.ops.delta_lstm.chunk import chunk_delta_lstm
+from fwp_kernels.ops.delta_rnn.chunk import chunk_delta_rnn
+from fwp_kernels.ops.linear_attention.chunk import chunk_linear_attention
+from fwp_kernels.reference import delta_rule_step_loop
 
 import triton  # noqa: F401  (a missing triton must fail these tests, not skip them: the Makefile installs it)
-from kernels.triton.delta_rule import token_by_token_delta_rule
-from kernels.triton.linear_attention import chunk_linear_attention as triton_linear_attention
+from fwp_kernels.triton.delta_rule import token_by_token_delta_rule
+from fwp_kernels.triton.linear_attention import chunk_linear_attention as triton_linear_attention
 
 # dtype -> (rtol, atol) for outputs, final states and gradients against the float64 reference.
 # float32: the kernels compute in float32. Half dtypes: outputs and input gradients are rounded to
@@ -101,7 +101,7 @@ def test_token_by_token_matches_step_loop(with_state, dtype):
     beta = torch.rand(2, 6, 2, generator=generator).to(dtype)
     initial_state = torch.randn(2, 2, 32, 16, generator=generator) if with_state else None
     with torch.no_grad():
-        output, state = kernels.delta_rule(
+        output, state = fwp_kernels.delta_rule(
             q, k, v, beta, initial_state=initial_state, output_final_state=True, backend="triton", chunk_size=16
         )
         direct_output, direct_state = token_by_token_delta_rule(
@@ -128,7 +128,7 @@ def test_short_sequence_with_grad_takes_the_chunkwise_form():
     """With grad, the public op runs the chunkwise kernels (padded) instead of refusing."""
     q, k = torch.rand(2, 1, 3, 2, 16)
     v = torch.randn(1, 3, 2, 16, requires_grad=True)
-    output, _ = kernels.delta_rule(q, k, v, torch.rand(1, 3, 2), backend="triton", chunk_size=16)
+    output, _ = fwp_kernels.delta_rule(q, k, v, torch.rand(1, 3, 2), backend="triton", chunk_size=16)
     output.sum().backward()
     assert v.grad is not None and v.grad.shape == v.shape
 
@@ -139,9 +139,9 @@ def test_short_sequence_with_grad_takes_the_chunkwise_form():
 def test_cpu_use_does_not_import_triton():
     """Importing kernels and running (and differentiating) the ops on CPU with "auto" never imports triton."""
     script = (
-        "import sys, torch, kernels\n"
+        "import sys, torch, fwp_kernels\n"
         "q, k, v = torch.rand(3, 1, 20, 2, 16, requires_grad=True)\n"
-        "kernels.delta_rule(q, k, v, torch.rand(1, 20, 2))[0].sum().backward()\n"
+        "fwp_kernels.delta_rule(q, k, v, torch.rand(1, 20, 2))[0].sum().backward()\n"
         "assert 'triton' not in sys.modules, 'triton was imported'\n"
     )
     environment = {name: value for name, value in os.environ.items() if name != "FWP_BACKEND"}
@@ -178,8 +178,8 @@ def test_environment_selects_triton(monkeypatch):
     assert select_implementation("linear_attention", "auto", torch.device("cpu")) is triton_linear_attention
     q, k = torch.rand(2, 1, 20, 2, 16)
     v = torch.randn(1, 20, 2, 16)
-    output, _ = kernels.linear_attention(q, k, v, chunk_size=16)
-    expected, _ = kernels.linear_attention(q, k, v, chunk_size=16, backend="torch")
+    output, _ = fwp_kernels.linear_attention(q, k, v, chunk_size=16)
+    expected, _ = fwp_kernels.linear_attention(q, k, v, chunk_size=16, backend="torch")
     torch.testing.assert_close(output, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -207,10 +207,10 @@ def test_triton_not_installed(monkeypatch):
 def test_unsupported_head_dim(key_dim, value_dim):
     q, k = torch.rand(2, 1, 20, 2, key_dim)
     with pytest.raises(ValueError, match=r"supports head dims \(16, 32, 64\); got .* backend=.torch."):
-        kernels.delta_rule(q, k, torch.randn(1, 20, 2, value_dim), torch.rand(1, 20, 2), backend="triton")
+        fwp_kernels.delta_rule(q, k, torch.randn(1, 20, 2, value_dim), torch.rand(1, 20, 2), backend="triton")
 
 
 def test_unsupported_chunk_size():
     q, k = torch.rand(2, 1, 20, 2, 16)
     with pytest.raises(ValueError, match=r"supports chunk_size in \(16, 32, 64, 128\); got 20"):
-        kernels.linear_attention(q, k, torch.randn(1, 20, 2, 16), backend="triton", chunk_size=20)
+        fwp_kernels.linear_attention(q, k, torch.randn(1, 20, 2, 16), backend="triton", chunk_size=20)

@@ -14,13 +14,13 @@ import torch  # noqa: E402
 
 from functools import partial  # noqa: E402
 
-import kernels  # noqa: E402
-import kernels.reference  # noqa: E402
-from kernels.triton.delta_rnn import triton_delta_rnn  # noqa: E402
+import fwp_kernels  # noqa: E402
+import fwp_kernels.reference  # noqa: E402
+from fwp_kernels.triton.delta_rnn import triton_delta_rnn  # noqa: E402
 
 # The public ops with the triton backend: the kernels reached through the dispatch table.
 TRITON_OPS = {
-    name: partial(getattr(kernels, name), backend="triton")
+    name: partial(getattr(fwp_kernels, name), backend="triton")
     for name in ("delta_rnn", "delta_lstm", "recurrent_delta_rule")
 }
 
@@ -57,7 +57,7 @@ def compare(case, inputs: dict, tolerance) -> None:
     reference_inputs = case.with_tensors(
         inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
     )
-    reference = getattr(kernels.reference, f"{case.name}_step_loop")
+    reference = getattr(fwp_kernels.reference, f"{case.name}_step_loop")
     expected = results_and_gradients(reference, case, reference_inputs)
     names = case.state_names + [f"grad {name}" for name, _ in case.named_tensors(inputs)]
     assert len(actual) == len(expected) == len(names)

@@ -11,7 +11,7 @@ the three recurrent ones are read by one `StepReadout` at softmax(h_{t-1}):
     h_t = c_t sigmoid(pre^o_t)
     R^g_next = R^g + U_S^T RK                          (at the chunk end)
 
-With resets (`kernels.resets`), the chunkwise delta rule and `StepReadout` mask
+With resets (`fwp_kernels.resets`), the chunkwise delta rule and `StepReadout` mask
 W^g and R^g by segment, and h and c are zeroed before a step that resets.
 """
 
@@ -19,12 +19,12 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.chunking import iterate_chunks, merge_chunks, steps_per_chunk
-from kernels.ops.delta_rule.chunk import delta_rule_chunk
-from kernels.ops.delta_rule.step_readout import StepReadout
-from kernels.precision import accumulation_dtype
-from kernels.resets import chunk_resets
-from kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
+from fwp_kernels.chunking import iterate_chunks, merge_chunks, steps_per_chunk
+from fwp_kernels.ops.delta_rule.chunk import delta_rule_chunk
+from fwp_kernels.ops.delta_rule.step_readout import StepReadout
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import chunk_resets
+from fwp_kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
 
 
 def chunk_delta_lstm(

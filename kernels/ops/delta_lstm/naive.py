@@ -18,10 +18,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.ops.delta_rule.naive import delta_rule_update, read_out
-from kernels.precision import accumulation_dtype
-from kernels.resets import zero_rows
-from kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
+from fwp_kernels.ops.delta_rule.naive import delta_rule_update, read_out
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import zero_rows
+from fwp_kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
 
 
 def delta_lstm_step_loop(

@@ -9,7 +9,7 @@ W and R depend on the inputs only. Per chunk of C steps:
 so each step costs two small matrix-vector products per head (O((D + C) D)),
 and no per-step D x D matrix is formed or kept for autograd.
 
-With resets (`kernels.resets`), the chunkwise delta rule and `StepReadout` mask
+With resets (`fwp_kernels.resets`), the chunkwise delta rule and `StepReadout` mask
 W and R by segment, and y is zeroed before a step that resets (y_0 = 0).
 """
 
@@ -17,12 +17,12 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.chunking import iterate_chunks, merge_chunks, steps_per_chunk
-from kernels.ops.delta_rule.chunk import delta_rule_chunk
-from kernels.ops.delta_rule.step_readout import StepReadout
-from kernels.precision import accumulation_dtype
-from kernels.resets import chunk_resets
-from kernels.state import StateTuple, delta_rnn_state_parts, initial_state_parts
+from fwp_kernels.chunking import iterate_chunks, merge_chunks, steps_per_chunk
+from fwp_kernels.ops.delta_rule.chunk import delta_rule_chunk
+from fwp_kernels.ops.delta_rule.step_readout import StepReadout
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import chunk_resets
+from fwp_kernels.state import StateTuple, delta_rnn_state_parts, initial_state_parts
 
 
 def chunk_delta_rnn(

@@ -15,7 +15,7 @@ A = tril(diag(beta) K K^T, -1) and the UT transform T = (I + A)^{-1},
     O = Q S^T + tril(Q K^T) U_S                     (tril keeps the diagonal: read after the update)
     S_next = S + U_S^T K.
 
-With resets (`kernels.resets`: same-segment mask `same`, start-state mask g) the
+With resets (`fwp_kernels.resets`: same-segment mask `same`, start-state mask g) the
 updates satisfy u_t + beta_t sum_{s<t, same_ts} (k_t . k_s) u_s = beta_t (v_t - g_t S k_t):
 A is masked by `same`, which makes T block diagonal over the segments, and g is
 constant on each segment, so T diag(g) = diag(g) T and
@@ -33,10 +33,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.chunking import iterate_chunks, merge_chunks
-from kernels.precision import accumulation_dtype
-from kernels.resets import NO_RESETS, ChunkResets, chunk_resets
-from kernels.state import initial_fast_weights
+from fwp_kernels.chunking import iterate_chunks, merge_chunks
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import NO_RESETS, ChunkResets, chunk_resets
+from fwp_kernels.state import initial_fast_weights
 
 
 def wy_representation(

@@ -13,9 +13,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.precision import accumulation_dtype
-from kernels.resets import zero_rows
-from kernels.state import initial_fast_weights
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import zero_rows
+from fwp_kernels.state import initial_fast_weights
 
 
 def read_out(fast_weights: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

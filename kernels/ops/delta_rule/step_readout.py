@@ -18,7 +18,7 @@ two small matrix-vector products per step (O((Dk + t) (Dk + Dv))), and no
 per-step [Dv, Dk] matrix is formed or kept for autograd. At the chunk end
 R_next = R + U_S^T K, as in the chunkwise delta rule.
 
-With resets (`kernels.resets`), R_t a = g_t R a + sum_{i<=t, same_ti} (k_i . a) u_i:
+With resets (`fwp_kernels.resets`), R_t a = g_t R a + sum_{i<=t, same_ti} (k_i . a) u_i:
 step t's coefficients K' a are masked by row t of [g 1^T, same]: [C, Dk + C]
 (the Dk start pairs count while g_t = 1, step i's pair while same_ti = 1), and
 R_next = g_{C-1} R + U_S^T diag(same_{C-1}) K.
@@ -26,8 +26,8 @@ R_next = g_{C-1} R + U_S^T diag(same_{C-1}) K.
 
 import torch
 
-from kernels.ops.delta_rule.chunk import chunk_updates
-from kernels.resets import NO_RESETS, ChunkResets
+from fwp_kernels.ops.delta_rule.chunk import chunk_updates
+from fwp_kernels.resets import NO_RESETS, ChunkResets
 
 
 class StepReadout:

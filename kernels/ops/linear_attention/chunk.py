@@ -10,7 +10,7 @@ and with the key sum z: [Dk] before the chunk, row t's normaliser is
 
     q_t . z + sum_{s<=t} q_t . k_s  =  (Q z + tril(Q K^T) 1)_t,     z_next = z + K^T 1.
 
-With resets (`kernels.resets`: same-segment mask `same`, start-state mask g),
+With resets (`fwp_kernels.resets`: same-segment mask `same`, start-state mask g),
 tril(Q K^T) is also masked by `same`, the rows Q S^T and Q z by g, and the state
 after the chunk is S_next = g_{C-1} S + V^T diag(same_{C-1}) K (z likewise).
 
@@ -24,10 +24,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.chunking import iterate_chunks, merge_chunks
-from kernels.precision import accumulation_dtype
-from kernels.resets import chunk_resets
-from kernels.state import LinearAttentionState, initial_linear_attention_state
+from fwp_kernels.chunking import iterate_chunks, merge_chunks
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import chunk_resets
+from fwp_kernels.state import LinearAttentionState, initial_linear_attention_state
 
 
 def chunk_linear_attention(

@@ -16,9 +16,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from kernels.precision import accumulation_dtype
-from kernels.resets import zero_rows
-from kernels.state import LinearAttentionState, initial_linear_attention_state
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import zero_rows
+from fwp_kernels.state import LinearAttentionState, initial_linear_attention_state
 
 
 def linear_attention_step_loop(

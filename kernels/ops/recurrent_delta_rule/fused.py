@@ -14,18 +14,18 @@ sequence-parallel. The loop does the least work per step:
   broadcast multiply-add (addcmul, measured faster on CPU than a batched
   rank-one matmul); no tensor is modified in place (autograd keeps each step's S);
 - with `reset`, W and y of the rows that reset at step t are zeroed before it
-  (`kernels.resets.zero_rows`, on the batch dim of the head-major layout).
+  (`fwp_kernels.resets.zero_rows`, on the batch dim of the head-major layout).
 
-The equations are those of `kernels.ops.recurrent_delta_rule.naive`.
+The equations are those of `fwp_kernels.ops.recurrent_delta_rule.naive`.
 """
 
 from typing import Optional, Tuple
 
 import torch
 
-from kernels.precision import accumulation_dtype
-from kernels.resets import zero_rows
-from kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
+from fwp_kernels.precision import accumulation_dtype
+from fwp_kernels.resets import zero_rows
+from fwp_kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
 
 
 def fused_recurrent_delta_rule(
