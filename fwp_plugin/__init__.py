@@ -9,11 +9,24 @@ algorithmic tasks ``code_execution`` and ``listops``, their criterions
 torch >= 2.6 load fairseq checkpoints. Every registering module is imported
 here explicitly: fairseq skips its own discovery of ``models/``, ``tasks/``
 and ``criterions/`` when the package is already imported.
+
+The plugin's own command-line tools (``python -m fwp_plugin.data.listops``,
+``python -m fwp_plugin.rl.train``, ...) need no registration: Python imports
+this package while it locates such a module, with ``sys.argv[0] == "-m"``
+(documented behaviour of ``-m``), and registration, which imports fairseq
+(seconds), is skipped then.
 """
 
-from . import criterions  # noqa: F401
-from . import models  # noqa: F401
-from . import tasks  # noqa: F401
-from .checkpoint_compat import allow_fairseq_checkpoint_globals
+import sys
 
-allow_fairseq_checkpoint_globals()
+
+def register_with_fairseq() -> None:
+    """Import every module that registers a model, task or criterion with fairseq."""
+    from . import criterions, models, tasks  # noqa: F401
+    from .checkpoint_compat import allow_fairseq_checkpoint_globals
+
+    allow_fairseq_checkpoint_globals()
+
+
+if getattr(sys, "argv", [])[:1] != ["-m"]:
+    register_with_fairseq()

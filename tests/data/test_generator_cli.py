@@ -1,0 +1,26 @@
+"""The generators' command lines are light: no fairseq import, no warnings, --help at once."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.mark.parametrize("generator", ["code_execution", "listops"])
+def test_help_imports_no_fairseq_and_warns_nothing(generator):
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-W", "error", "-m", f"fwp_plugin.data.{generator}", "--help"],
+        capture_output=True, text=True, cwd=REPO_ROOT,
+    )
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith(f"usage: python -m fwp_plugin.data.{generator}")
+    imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    assert not [name for name in imported if name.split(".")[0] in ("fairseq", "torch")]
+    assert "Warning" not in result.stderr and "tensorboardX" not in result.stderr
+    assert elapsed < 2.0  # about 0.05 s here; generous for a busy machine
