@@ -13,6 +13,8 @@ are opened in exclusive-creation mode.
 import argparse
 import os
 import shlex
+import sys
+import time
 from collections import Counter
 from typing import Callable
 
@@ -21,6 +23,8 @@ SPLITS = ("train", "valid", "test")
 # A run of this many draws that all repeat earlier samples ends the drawing:
 # the settings have (nearly) run out of distinct samples.
 MAX_DUPLICATES_IN_A_ROW = 10000
+# Drawing that lasts longer than this reports its progress on stderr this often.
+PROGRESS_EVERY_SECONDS = 5.0
 
 
 class GenerationError(ValueError):
@@ -55,11 +59,14 @@ def draw_unique_samples(draw, sizes, max_duplicates_in_a_row=MAX_DUPLICATES_IN_A
     ``draw`` returns a hashable sample (here a tuple of output lines; the
     source line determines the others, so whole-sample equality is source
     equality). ``sizes`` maps each split to its size, in filling order.
+    Prints the progress to stderr every PROGRESS_EVERY_SECONDS of drawing.
     Returns a dict split -> list of samples. Raises GenerationError when
     ``max_duplicates_in_a_row`` draws in a row repeat earlier samples.
     """
     seen = set()
     splits = {}
+    total = sum(sizes.values())
+    start = last_report = time.monotonic()
     for split, size in sizes.items():
         samples = []
         duplicates_in_a_row = 0
@@ -77,6 +84,10 @@ def draw_unique_samples(draw, sizes, max_duplicates_in_a_row=MAX_DUPLICATES_IN_A
             duplicates_in_a_row = 0
             seen.add(sample)
             samples.append(sample)
+            now = time.monotonic()
+            if now - last_report >= PROGRESS_EVERY_SECONDS:
+                print(f"  drawn {len(seen):,} of {total:,} samples ({now - start:.0f} s)", file=sys.stderr, flush=True)
+                last_report = now
         splits[split] = samples
     return splits
 

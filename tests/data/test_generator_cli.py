@@ -24,3 +24,14 @@ def test_help_imports_no_fairseq_and_warns_nothing(generator):
     assert not [name for name in imported if name.split(".")[0] in ("fairseq", "torch")]
     assert "Warning" not in result.stderr and "tensorboardX" not in result.stderr
     assert elapsed < 2.0  # about 0.05 s here; generous for a busy machine
+
+
+def test_long_drawing_reports_progress(monkeypatch, capsys):
+    from fwp_plugin.data import dataset_files
+
+    monkeypatch.setattr(dataset_files, "PROGRESS_EVERY_SECONDS", 0.0)
+    counter = iter(range(10**6))
+    splits = dataset_files.draw_unique_samples(lambda: next(counter), {"train": 3, "valid": 1, "test": 1})
+    assert [len(samples) for samples in splits.values()] == [3, 1, 1]
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("  drawn 1 of 5 samples (") and lines[-1].startswith("  drawn 5 of 5 samples (")
