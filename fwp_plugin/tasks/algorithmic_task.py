@@ -55,6 +55,12 @@ class AlgorithmicTask(FairseqTask, ABC):
     def generator_command(self) -> str:
         return self.generator.format(out=self.cfg.data or "DIR")
 
+    def get_batch_iterator(self, dataset, **kwargs):
+        """fairseq's iterator with batches of any size: with --required-batch-size-multiple N (8 by
+        default) fairseq drops the examples beyond the last multiple of N, so a split of 13 examples
+        would be scored on 8 and one of 5 on none. Every example is scored, always."""
+        return super().get_batch_iterator(dataset, **{**kwargs, "required_batch_size_multiple": 1})
+
     def data_path(self, name: str) -> str:
         return os.path.join(self.cfg.data, name)
 
