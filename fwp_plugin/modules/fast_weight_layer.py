@@ -21,6 +21,31 @@ from .fast_weight_sublayer import FastState
 from .registry import build_fast_weight_sublayer
 
 
+def sublayer_config(
+    fast_weight_type: str,
+    d_model: int,
+    heads: int,
+    feature_map: Optional[str] = None,
+    beta_max: float = 1.0,
+    output_scaling: bool = True,
+    attn_normalize: bool = False,
+    dropout: float = 0.0,
+    dpfp_nu: int = 1,
+    delta_mlp_depth: int = 1,
+    delta_mlp_hidden_factor: float = 4,
+) -> Namespace:
+    """The options a fast-weight sublayer reads (those of ``FastWeightBlocksConfig``), from plain
+    arguments; see ``FastWeightLayer`` for their meaning."""
+    if feature_map is None:
+        feature_map = "softmax" if fast_weight_type == "rdn" else "elu1_sumnorm"
+    return Namespace(
+        fast_weight_type=fast_weight_type, decoder_embed_dim=d_model, decoder_attention_heads=heads,
+        feature_map=feature_map, beta_max=beta_max, fw_no_output_scaling=not output_scaling,
+        attn_normalize=attn_normalize, dropout=dropout, dpfp_nu=dpfp_nu, delta_mlp_depth=delta_mlp_depth,
+        delta_mlp_hidden_factor=delta_mlp_hidden_factor, delta_mlp_paper_slow_size=False,
+    )
+
+
 class FastWeightLayer(nn.Module):
     """``forward(x, state=None, reset=None) -> (y, new_state)``: one fast-weight sublayer
     (slow projection, H heads of d_model / H, fast net, output projection, dropout).
@@ -34,30 +59,9 @@ class FastWeightLayer(nn.Module):
     ``reset: [B, T]`` (bool) zeroes the state of row b before step t where set.
     """
 
-    def __init__(
-        self,
-        fast_weight_type: str,
-        d_model: int,
-        heads: int,
-        feature_map: Optional[str] = None,
-        beta_max: float = 1.0,
-        output_scaling: bool = True,
-        attn_normalize: bool = False,
-        dropout: float = 0.0,
-        dpfp_nu: int = 1,
-        delta_mlp_depth: int = 1,
-        delta_mlp_hidden_factor: float = 4,
-    ):
+    def __init__(self, fast_weight_type: str, d_model: int, heads: int, **options):
         super().__init__()
-        if feature_map is None:
-            feature_map = "softmax" if fast_weight_type == "rdn" else "elu1_sumnorm"
-        cfg = Namespace(
-            fast_weight_type=fast_weight_type, decoder_embed_dim=d_model, decoder_attention_heads=heads,
-            feature_map=feature_map, beta_max=beta_max, fw_no_output_scaling=not output_scaling,
-            attn_normalize=attn_normalize, dropout=dropout, dpfp_nu=dpfp_nu, delta_mlp_depth=delta_mlp_depth,
-            delta_mlp_hidden_factor=delta_mlp_hidden_factor, delta_mlp_paper_slow_size=False,
-        )
-        self.sublayer = build_fast_weight_sublayer(cfg)
+        self.sublayer = build_fast_weight_sublayer(sublayer_config(fast_weight_type, d_model, heads, **options))
 
     def forward(
         self, x: torch.Tensor, state: Optional[FastState] = None, reset: Optional[torch.Tensor] = None

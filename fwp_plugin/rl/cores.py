@@ -34,6 +34,7 @@ from torch import nn
 from fwp_kernels.resets import zero_rows
 
 from ..modules import FastWeightDecoderLayer
+from ..modules.fast_weight_layer import sublayer_config
 
 StateParts = Tuple[torch.Tensor, ...]
 
@@ -106,21 +107,9 @@ class LSTMCore(nn.Module):
 
 def fast_weight_blocks_config(core: str, dim: int, heads: int, ffn_dim: int, layers: int) -> Namespace:
     """The block options (those of ``FastWeightBlocksConfig``) for an RL core as published."""
-    return Namespace(
-        fast_weight_type=core,
-        feature_map=CORE_FEATURE_MAPS[core],
-        dpfp_nu=1,
-        attn_normalize=False,
-        fw_no_output_scaling=True,
-        beta_max=1.0,
-        residual_from_normalized=False,
-        decoder_post_norm=False,
-        dropout=0.0,
-        decoder_embed_dim=dim,
-        decoder_ffn_embed_dim=ffn_dim,
-        decoder_layers=layers,
-        decoder_attention_heads=heads,
-    )
+    sublayer = sublayer_config(core, dim, heads, feature_map=CORE_FEATURE_MAPS[core], output_scaling=False)
+    return Namespace(**vars(sublayer), decoder_ffn_embed_dim=ffn_dim, decoder_layers=layers,
+                     residual_from_normalized=False, decoder_post_norm=False)
 
 
 class FastWeightCore(nn.Module):
