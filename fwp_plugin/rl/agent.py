@@ -102,10 +102,6 @@ class ImpalaNet(nn.Module):
         self.baseline = nn.Linear(self.core.output_dim, 1)
         self.state_size = self.core.state_size
 
-    def initial_state(self, batch_size: int) -> torch.Tensor:
-        """The zero state [batch_size, S]."""
-        return torch.zeros(batch_size, self.state_size)
-
     def forward(self, observation, prev_reward, episode_start, state):
         batch, length = prev_reward.shape
         features = self.torso(observation.flatten(0, 1)).view(batch, length, -1)

@@ -20,9 +20,8 @@ import os
 import statistics
 from typing import Dict, List, Optional
 
-import torch
-
 from .atari_scores import human_normalised
+from .checkpoints import read_checkpoint
 from .envs import CUE_RECALL, ale_game_name
 from .plots import moving_average, plot_curves, read_returns
 from .train import quiet_library_logs
@@ -58,10 +57,7 @@ def steps_to_success(returns_csv: str, level: float = 0.9, window: int = 100) ->
 
 
 def read_run(run_dir: str) -> dict:
-    checkpoint_path = os.path.join(run_dir, "checkpoint_last.pt")
-    if not os.path.exists(checkpoint_path):
-        raise ValueError(f"{run_dir} has no checkpoint_last.pt: not a finished fwp_plugin.rl.train run")
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    checkpoint = read_checkpoint(os.path.join(run_dir, "checkpoint_last.pt"))
     seconds = training_seconds(os.path.join(run_dir, "log.csv"))
     return {
         "dir": run_dir,
