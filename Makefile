@@ -16,7 +16,7 @@ install: $(INSTALLED)
 # The order matters: a pinned CPU torch first, then fairseq-fixed built without
 # build isolation (an isolated build would pull a CUDA torch), then triton (optional
 # on CPU: the tests run the Triton kernels under its interpreter), then this package
-# with its test and rl extras (TorchRL, ale-py, gymnasium, matplotlib).
+# with its test and rl extras (TorchRL, ale-py, gymnasium).
 $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install torch==2.13.0

@@ -11,6 +11,7 @@ training speeds (words/s on a GPU, small setting).
 
     python -m benchmarks.bench_layers                  # batch 8, length 256
     python -m benchmarks.bench_layers --length 512 --repeats 5
+    python -m benchmarks.bench_layers --plot layers.png      # also draws the tokens/s
 """
 
 import argparse
@@ -21,8 +22,9 @@ import torch.nn.functional as F
 from fairseq.data import Dictionary
 
 import fwp_plugin  # noqa: F401  (registers the architectures)
+from benchmarks import plots
 from benchmarks.bench_ops import median_seconds
-from fwp_plugin.models.architectures import FAST_WEIGHT_SETTINGS
+from fwp_plugin.model_names import FAST_WEIGHT_MODELS, architecture_of
 from fwp_plugin.models.from_flags import build_model_from_flags, model_config_from_flags
 from fwp_plugin.modules import FastWeightDecoderLayer
 
@@ -39,12 +41,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--length", type=int, default=256, help="tokens per sequence")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (median reported)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
 
 
-def block_seconds(variant: str, batch: int, length: int, repeats: int) -> float:
-    """Median seconds of forward+backward of one block of ``fwp_<variant>_wt103_small``."""
-    block = FastWeightDecoderLayer(model_config_from_flags(f"fwp_{variant}_wt103_small"))
+def block_seconds(model: str, batch: int, length: int, repeats: int) -> float:
+    """Median seconds of forward+backward of one block of ``model``'s small WikiText-103 architecture."""
+    block = FastWeightDecoderLayer(model_config_from_flags(architecture_of(model, "wt103_small")))
     x = torch.randn(batch, length, block.fast_weight_norm.normalized_shape[0], requires_grad=True)
     output_grad = torch.randn_like(x)
 
@@ -74,10 +77,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     tokens = args.batch * args.length
-    block_rate = {v: tokens / block_seconds(v, args.batch, args.length, args.repeats) for v in FAST_WEIGHT_SETTINGS}
-    lm_rate = {v: tokens / lm_seconds(f"fwp_{v}_tiny", args.batch, args.length, args.repeats)
-               for v in FAST_WEIGHT_SETTINGS}
-    lm_rate["transformer"] = tokens / lm_seconds("transformer_lm_fwp_tiny", args.batch, args.length, args.repeats)
+    block_rate = {m: tokens / block_seconds(m, args.batch, args.length, args.repeats) for m in FAST_WEIGHT_MODELS}
+    lm_rate = {m: tokens / lm_seconds(architecture_of(m, "tiny"), args.batch, args.length, args.repeats)
+               for m in ("transformer", *FAST_WEIGHT_MODELS)}
 
     print(
         f"CPU float32, forward+backward, batch {args.batch} x {args.length} tokens, torch {torch.__version__}, "
@@ -86,11 +88,19 @@ def main() -> None:
     print("| model | block tokens/s | block vs Delta Net | tiny LM tokens/s | tiny LM vs Delta Net "
           "| paper words/s (GPU) |")
     print("|---|---:|---:|---:|---:|---:|")
-    for variant in ["transformer", *FAST_WEIGHT_SETTINGS]:
+    variants = list(lm_rate)
+    for variant in variants:
         block = (f"{block_rate[variant]:,.0f} | {block_rate[variant] / block_rate['delta_net']:.2f}"
                  if variant in block_rate else " | ")
         print(f"| {variant} | {block} | {lm_rate[variant]:,.0f} | "
               f"{lm_rate[variant] / lm_rate['delta_net']:.2f} | {PAPER_WORDS_PER_SECOND.get(variant, '')} |")
+    if args.plot:
+        plots.bar_figure(
+            f"training throughput (CPU float32, forward+backward, batch {args.batch} x {args.length} tokens)",
+            variants,
+            [("one small block: tokens/s", {"block": [block_rate.get(variant) for variant in variants]}),
+             ("tiny LM: tokens/s", {"tiny LM": [lm_rate[variant] for variant in variants]})],
+        ).savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ halved (not measured here).
 
     python -m benchmarks.bench_memory                     # small and medium, 4 segments
     python -m benchmarks.bench_memory --sizes small --segments 8
+    python -m benchmarks.bench_memory --plot memory.png      # also draws the GB
 """
 
 import argparse
@@ -25,8 +26,10 @@ import sys
 from datetime import date
 from types import SimpleNamespace
 
-MODELS = ["transformer", "linear_transformer", "delta_net", "delta_mlp", "delta_delta", "delta_rnn",
-          "delta_lstm", "rdn"]
+from benchmarks import plots
+from fwp_plugin.model_names import models_of
+
+MODELS = models_of("language_model")
 SEGMENT_LENGTH = {"small": 256, "medium": 384}
 WIKITEXT103_TYPES = 267_735
 
@@ -37,6 +40,7 @@ def parse_args() -> argparse.Namespace:
                         help="paper sizes to measure")
     parser.add_argument("--models", nargs="+", default=MODELS, choices=MODELS, help="models to measure")
     parser.add_argument("--segments", type=int, default=4, help="segments in the measured forward+backward")
+    parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     parser.add_argument("--measure-one", nargs=2, metavar=("MODEL", "SIZE"),
                         help=argparse.SUPPRESS)  # internal: measure one model in this (fresh) process
     return parser.parse_args()
@@ -53,13 +57,14 @@ def measure_one(model_name: str, size: str, segments: int) -> None:
     from fairseq.data import Dictionary
 
     import fwp_plugin  # noqa: F401  (registers the architectures)
+    from fwp_plugin.model_names import architecture_of
     from fwp_plugin.models.from_flags import build_model_from_flags
 
     torch.manual_seed(0)
     dictionary = Dictionary()
     for index in range(WIKITEXT103_TYPES):
         dictionary.add_symbol(f"w{index}")
-    arch = f"transformer_lm_fwp_wt103_{size}" if model_name == "transformer" else f"fwp_{model_name}_wt103_{size}"
+    arch = architecture_of(model_name, f"wt103_{size}")
     length = SEGMENT_LENGTH[size]
     model = build_model_from_flags(arch, dictionary, tokens_per_sample=length)
     parameters = sum(p.numel() for p in model.parameters())
@@ -95,6 +100,7 @@ def main() -> None:
     print("| model | size | params | weights + grads + Adam (GB) | activations per segment (GB) |"
           " one of 4 GPUs: 24 / 14 segments (GB) |")
     print("|---|---|---:|---:|---:|---:|")
+    rows, gigabytes = [], []  # per row: weights + grads + Adam, activations per segment, one of 4 GPUs
     for size in args.sizes:
         segments_per_gpu = (96 if size == "small" else 56) // 4
         for model_name in args.models:
@@ -103,6 +109,15 @@ def main() -> None:
             total = fixed + segments_per_gpu * per_segment
             print(f"| {model_name} | {size} | {parameters / 1e6:.1f}M | {fixed / 1e9:.2f} | {per_segment / 1e9:.3f} |"
                   f" {total / 1e9:.1f} |", flush=True)
+            rows.append(f"{model_name}, {size}")
+            gigabytes.append([fixed / 1e9, per_segment / 1e9, total / 1e9])
+    if args.plot:
+        columns = list(zip(*gigabytes))
+        plots.bar_figure(
+            f"training memory (CPU float32, {args.segments} segments measured)", rows,
+            [("GB", {"weights + grads + Adam": columns[0], "activations per segment": columns[1]}),
+             ("one of 4 GPUs, 24 (small) / 14 (medium) segments: GB", {"total": columns[2]})],
+        ).savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":

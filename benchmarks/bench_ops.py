@@ -6,10 +6,13 @@ with the speed-up (step loop time / chunkwise time). Backward uses a dense
 random output gradient (as in training; a `.sum()` loss would hand autograd an
 expanded, stride-0 gradient that takes slow matmul paths) and computes the
 gradients of q, k, v (and beta). By default the step loop's forward+backward
-is skipped above T=1024 (minutes per run).
+is skipped above T=1024 (minutes per run). --plot PATH also draws the times.
 
-    python benchmarks/bench_ops.py                 # B=4, H=8, D=64, T in 256 1024 4096 (~2 min)
-    python benchmarks/bench_ops.py --T 1024 --repeats 5 --threads 2 --step-loop-backward-max-T 4096
+    python -m benchmarks.bench_ops                 # B=4, H=8, D=64, T in 256 1024 4096 (~2 min)
+    python -m benchmarks.bench_ops --T 1024 --repeats 5 --threads 2 --step-loop-backward-max-T 4096
+    python -m benchmarks.bench_ops --plot ops.png
+
+Run from the repository root (it draws with `benchmarks.plots`).
 
 `fwp_kernels` (the folder kernels/) must be importable: installed (`pip install -e .`,
 as `make install` does), or from the repository root after `ln -s kernels fwp_kernels`.
@@ -25,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 import fwp_kernels
+from benchmarks import plots
 from fwp_kernels.reference import delta_rule_step_loop, linear_attention_step_loop
 
 
@@ -48,6 +52,7 @@ def parse_args() -> argparse.Namespace:
         help="skip the step loop's forward+backward for longer sequences (it keeps every step's state for autograd: "
         "one run at T=4096 took ~3 min on a 2-core machine)",
     )
+    parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
 
 
@@ -147,6 +152,7 @@ def main() -> None:
         "| chunk fwd+bwd (ms) | step fwd+bwd (ms) | fwd+bwd speed-up |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rows, times = [], []  # per row: ms of chunk fwd, step fwd, chunk fwd+bwd, step fwd+bwd (None: skipped)
     for seq_len in args.T:
         all_inputs = make_inputs(args.batch, seq_len, args.heads, args.head_dim)
         for name, (chunkwise, step_loop, input_names) in ops.items():
@@ -164,6 +170,17 @@ def main() -> None:
                 f"{speedup(step_fwd_bwd, chunk_fwd_bwd)} |",
                 flush=True,
             )
+            rows.append(f"{name}, T={seq_len}")
+            times.append([None if seconds is None else 1e3 * seconds
+                          for seconds in (chunk_fwd, step_fwd, chunk_fwd_bwd, step_fwd_bwd)])
+    if args.plot:
+        columns = list(zip(*times))
+        plots.bar_figure(
+            f"chunkwise form vs step loop (CPU float32, B={args.batch}, H={args.heads}, D={args.head_dim})", rows,
+            [("forward (ms)", {"chunkwise": columns[0], "step loop": columns[1]}),
+             ("forward+backward (ms)", {"chunkwise": columns[2], "step loop": columns[3]})],
+            log=True,
+        ).savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":

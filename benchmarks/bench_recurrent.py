@@ -13,6 +13,7 @@ step loop are run alternately and the fastest of each one's runs is reported
 
     python -m benchmarks.bench_recurrent                 # B=4, H=8, D in 16 64, T in 256 1024 (~5 min)
     python -m benchmarks.bench_recurrent --head-dim 16 --T 256 --ops delta_rnn --repeats 9
+    python -m benchmarks.bench_recurrent --plot recurrent.png     # also draws the times
 
 Run from the repository root (it reuses the timing helpers of `benchmarks.bench_ops`).
 """
@@ -26,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 import fwp_kernels
+from benchmarks import plots
 from benchmarks.bench_ops import forward_backward_run, forward_run, milliseconds, speedup
 from fwp_kernels.reference import delta_lstm_step_loop, delta_rnn_step_loop, recurrent_delta_rule_step_loop
 
@@ -47,6 +49,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--chunk-size", type=int, default=64, help="for the Delta RNN and Delta LSTM")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each form (the fastest reported)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
 
 
@@ -109,6 +112,7 @@ def main() -> None:
         "| fast fwd+bwd (ms) | step fwd+bwd (ms) | fwd+bwd speed-up |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows, times = [], []  # per row: ms of fast fwd, step fwd, fast fwd+bwd, step fwd+bwd
     for dim in args.head_dim:
         for seq_len in args.T:
             for name in args.ops:
@@ -133,6 +137,16 @@ def main() -> None:
                     f"{speedup(step_fwd_bwd, fast_fwd_bwd)} |",
                     flush=True,
                 )
+                rows.append(f"{name}, D={dim}, T={seq_len}")
+                times.append([1e3 * seconds for seconds in (fast_fwd, step_fwd, fast_fwd_bwd, step_fwd_bwd)])
+    if args.plot:
+        columns = list(zip(*times))
+        plots.bar_figure(
+            f"fast form vs step loop (CPU float32, B={args.batch}, H={args.heads})", rows,
+            [("forward (ms)", {"fast": columns[0], "step loop": columns[1]}),
+             ("forward+backward (ms)", {"fast": columns[2], "step loop": columns[3]})],
+            log=True,
+        ).savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":

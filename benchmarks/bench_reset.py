@@ -10,6 +10,7 @@ fastest of alternating runs after one warm-up run each.
 
     python -m benchmarks.bench_reset                        # B=32, T=50, H=4, D=32 (~15 s)
     python -m benchmarks.bench_reset --T 50 200 --head-dim 16 --repeats 9
+    python -m benchmarks.bench_reset --plot reset.png       # also draws the times
 
 Run from the repository root (it reuses the helpers of `benchmarks.bench_ops` and `benchmarks.bench_recurrent`).
 """
@@ -21,7 +22,7 @@ import torch
 
 import fwp_kernels
 import fwp_kernels.reference
-from benchmarks import bench_ops, bench_recurrent
+from benchmarks import bench_ops, bench_recurrent, plots
 from benchmarks.bench_ops import forward_backward_run, milliseconds, speedup
 from benchmarks.bench_recurrent import fastest_seconds_interleaved
 
@@ -39,6 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reset-rate", type=float, default=0.04, help="probability that a step starts an episode")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each form (the fastest reported)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
 
 
@@ -64,6 +66,7 @@ def main() -> None:
     )
     print("| op | T | fast (ms) | fast with reset (ms) | cost of the mask | step loop with reset (ms) | speed-up |")
     print("|---|---:|---:|---:|---:|---:|---:|")
+    rows, times = [], []  # per row: ms of the fast form, the fast form with reset, the step loop with reset
     for seq_len in args.T:
         reset = torch.rand(args.batch, seq_len) < args.reset_rate
         for name in args.ops:
@@ -83,6 +86,17 @@ def main() -> None:
                 f"{with_reset / plain:.2f}x | {milliseconds(stepped)} | {speedup(stepped, with_reset)} |",
                 flush=True,
             )
+            rows.append(f"{name}, T={seq_len}")
+            times.append([1e3 * seconds for seconds in (plain, with_reset, stepped)])
+    if args.plot:
+        columns = list(zip(*times))
+        plots.bar_figure(
+            f"per-step resets (CPU float32, B={args.batch}, H={args.heads}, D={args.head_dim}, "
+            f"reset rate {args.reset_rate})", rows,
+            [("forward+backward (ms)",
+              {"fast": columns[0], "fast with reset": columns[1], "step loop with reset": columns[2]})],
+            log=True,
+        ).savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ frames (4 per step) learned per second, the median over the updates after
 for K asynchronous actor processes.
 
     python -m benchmarks.bench_rl                                   # ~5 min on 2 cores
-    python -m benchmarks.bench_rl --cores delta --actors 0 1 2 4 --device cuda
+    python -m benchmarks.bench_rl --cores delta_net --actors 0 1 2 4 --device cuda
+    python -m benchmarks.bench_rl --plot rl.png                     # also draws the steps/s
 """
 
 import argparse
@@ -23,13 +24,14 @@ from datetime import date
 
 import torch
 
+from benchmarks import plots
 from fwp_plugin.rl.options import training_parser
 from fwp_plugin.rl.train import quiet_library_logs, train
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cores", nargs="+", default=["feedforward", "lstm", "delta", "rdn"], help="cores to time")
+    parser.add_argument("--cores", nargs="+", default=["feedforward", "lstm", "delta_net", "rdn"], help="cores to time")
     parser.add_argument("--actors", type=int, nargs="+", default=[0, 1, 2], help="numbers of actor processes")
     parser.add_argument("--game", default="PongNoFrameskip-v4", help="Atari game")
     parser.add_argument("--envs-per-actor", type=int, default=8, help="games per actor = unrolls per update")
@@ -37,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=12, help="updates per configuration")
     parser.add_argument("--warmup", type=int, default=3, help="first updates left out of the median")
     parser.add_argument("--device", default="cpu", help="learner device")
+    parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
 
 
@@ -65,12 +68,19 @@ def main() -> None:
           f"{date.today()}\n")
     print("| core | actor processes | agent steps/s | frames/s |")
     print("|---|---|---|---|")
+    rates = {actors: [] for actors in args.actors}  # agent steps/s per number of actors, one per core
     for core in args.cores:
         for actors in args.actors:
             start = time.time()
             rate = steps_per_second(args, core, actors)
             print(f"| {core} | {actors} | {rate:,.0f} | {4 * rate:,.0f} |  <!-- {time.time() - start:.0f} s -->",
                   flush=True)
+            rates[actors].append(rate)
+    if args.plot:
+        plots.bar_figure(
+            f"IMPALA training speed ({args.game}, learner on {args.device})", args.cores,
+            [("agent steps/s", {f"{actors} actor processes": rates[actors] for actors in args.actors})],
+        ).savefig(args.plot, dpi=100)
 
 
 if __name__ == "__main__":

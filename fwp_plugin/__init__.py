@@ -5,10 +5,14 @@ Importing it registers the ``fwp_lm`` model, its architectures, the
 Transformer baselines and the ``language_modeling_carried_state`` task; the
 algorithmic tasks ``code_execution`` and ``listops``, their criterions
 ``code_execution_accuracy`` and ``listops_accuracy``, the ``fwp_tagger`` and
-``lstm_tagger`` models and their ``*_algorithmic`` architectures; and lets
-torch >= 2.6 load fairseq checkpoints. Every registering module is imported
-here explicitly: fairseq skips its own discovery of ``models/``, ``tasks/``
-and ``criterions/`` when the package is already imported.
+``lstm_tagger`` models and their ``*_algorithmic`` architectures. It also
+lets torch >= 2.6 load fairseq checkpoints (``checkpoint_compat``), gives
+fairseq 0.12 back the NumPy aliases that NumPy 2 removed (``numpy_compat``)
+and makes ``fairseq-eval-lm`` refuse segments the model cannot score instead
+of printing a perplexity over nothing (``eval_lm_guard``). Every registering
+module is imported here explicitly: fairseq skips its own discovery of
+``models/``, ``tasks/`` and ``criterions/`` when the package is already
+imported.
 
 The plugin's own command-line tools (``python -m fwp_plugin.data.listops``,
 ``python -m fwp_plugin.rl.train``, ...) need no registration: Python imports
@@ -21,11 +25,16 @@ import sys
 
 
 def register_with_fairseq() -> None:
-    """Import every module that registers a model, task or criterion with fairseq."""
+    """Register the plugin's models, tasks and criterions and install its fixes to
+    fairseq 0.12's environment (checkpoint loading, NumPy 2 aliases, eval-lm sizes)."""
     from . import criterions, models, tasks  # noqa: F401
     from .checkpoint_compat import allow_fairseq_checkpoint_globals
+    from .eval_lm_guard import install_eval_lm_guard
+    from .numpy_compat import install_numpy_aliases
 
     allow_fairseq_checkpoint_globals()
+    install_numpy_aliases()
+    install_eval_lm_guard()
 
 
 if getattr(sys, "argv", [])[:1] != ["-m"]:

@@ -19,13 +19,29 @@ before it, or to the initial state of a row reset at step 0). reset=None is the
 plain op, unchanged. The chunkwise forms stay chunkwise with resets, masking
 by episode segment (`fwp_kernels.resets`). Only the "torch" backend takes resets:
 with a mask, "auto" selects it and "triton" raises a ValueError.
+
+Non-finite inputs (NaN, +-Inf) keep causality: the outputs before the first
+non-finite input of a row never depend on it, exactly as in the recurrence as
+written (from that step on, the row's outputs and state are NaN/Inf until a
+reset zeroes the state). A chunkwise form would spread a NaN at step t to the
+earlier outputs of its chunk (0 * NaN in the in-chunk products), so the
+chunkwise ops check their sequence inputs first (one device-to-host sync per
+call) and, when one holds a non-finite value, run the op's step loop instead
+(`fwp_kernels.reference`: same arguments, same dtypes, slower), whatever the
+backend. The recurrent delta rule is a step loop in every backend already.
 """
 
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 
 from fwp_kernels.backend import select_implementation
+from fwp_kernels.reference import (
+    delta_lstm_step_loop,
+    delta_rnn_step_loop,
+    delta_rule_step_loop,
+    linear_attention_step_loop,
+)
 from fwp_kernels.checks import (
     check_beta,
     check_chunk_size,
@@ -77,6 +93,8 @@ def linear_attention(
     run = select_implementation(
         "linear_attention", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
     )
+    if not all_finite(q, k, v):
+        run = step_loop_taking_chunk_size(STEP_LOOPS["linear_attention"])
     return run(
         q,
         k,
@@ -120,6 +138,8 @@ def delta_rule(
     run = select_implementation(
         "delta_rule", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
     )
+    if not all_finite(q, k, v, beta):
+        run = step_loop_taking_chunk_size(STEP_LOOPS["delta_rule"])
     return run(
         q,
         k,
@@ -167,6 +187,8 @@ def delta_rnn(
     run = select_implementation(
         "delta_rnn", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
     )
+    if not all_finite(q, k, v, beta, rk, rv, rbeta):
+        run = step_loop_taking_chunk_size(STEP_LOOPS["delta_rnn"])
     return run(
         q,
         k,
@@ -218,6 +240,8 @@ def delta_lstm(
     run = select_implementation(
         "delta_lstm", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
     )
+    if not all_finite(q, k, v, beta, rk, rv, rbeta):
+        run = step_loop_taking_chunk_size(STEP_LOOPS["delta_lstm"])
     return run(
         q,
         k,
@@ -282,6 +306,29 @@ def recurrent_delta_rule(
         output_final_state=output_final_state,
         **reset_argument(reset),
     )
+
+
+# The step loops that replace the chunkwise forms on non-finite inputs (see the module docstring).
+STEP_LOOPS = {
+    "linear_attention": linear_attention_step_loop,
+    "delta_rule": delta_rule_step_loop,
+    "delta_rnn": delta_rnn_step_loop,
+    "delta_lstm": delta_lstm_step_loop,
+}
+
+
+def all_finite(*tensors: torch.Tensor) -> bool:
+    """Whether every entry of every tensor is finite (one device-to-host sync)."""
+    return bool(torch.stack([torch.isfinite(x).all() for x in tensors]).all())
+
+
+def step_loop_taking_chunk_size(step_loop: Callable) -> Callable:
+    """`step_loop` called like a chunkwise form: the chunk_size argument is dropped."""
+
+    def run(*args, chunk_size: int, **kwargs):
+        return step_loop(*args, **kwargs)
+
+    return run
 
 
 def reset_argument(reset: Optional[torch.Tensor]) -> dict:

@@ -11,7 +11,8 @@ if it is set (to a backend name or "auto"); otherwise, and for FWP_BACKEND=auto,
 Triton implementation, when every head dim is one the kernels take
 (TRITON_HEAD_DIMS), and "torch" for everything else (float64 and other head
 dims included). A backend named explicitly (argument or FWP_BACKEND) must
-exist for the op.
+exist for the op, and "triton" refuses float64 inputs (it would compute them in
+float32, while the ops promise float64 accumulation for float64).
 
 Per-step resets (the ops' `reset` argument) are taken by the backends in
 RESET_BACKENDS only: "torch". When the op is called with a reset mask
@@ -102,6 +103,12 @@ def select_implementation(
         backend = "triton" if on_triton else "torch"
     if needs_reset and backend not in RESET_BACKENDS:
         raise reset_unsupported_error(backend, source)
+    if backend == "triton" and dtype not in TRITON_DTYPES:
+        raise TypeError(
+            f"the Triton kernels compute in float32 and take {', '.join(map(str, TRITON_DTYPES))} inputs, "
+            f"not {dtype} (backend 'triton' requested by {source}); use backend='torch' or 'auto', "
+            f"which computes {dtype} inputs in {dtype}"
+        )
     if backend not in implementations:
         raise ValueError(
             f"op {op!r} has no {backend} implementation yet (requested by {source}); "

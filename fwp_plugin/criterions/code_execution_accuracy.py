@@ -8,11 +8,12 @@ Logged (``tagging_metrics``): ``loss``, and the accuracies in percent
 
 import torch.nn.functional as F
 from fairseq.criterions import FairseqCriterion, register_criterion
+from fairseq.dataclass import FairseqDataclass
 
 from .tagging_metrics import log_loss, log_percentage
 
 
-@register_criterion("code_execution_accuracy")
+@register_criterion("code_execution_accuracy", dataclass=FairseqDataclass)  # no options
 class CodeExecutionAccuracyCriterion(FairseqCriterion):
     def __init__(self, task):
         super().__init__(task)

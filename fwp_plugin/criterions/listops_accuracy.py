@@ -8,6 +8,7 @@ right padding. Logged (``tagging_metrics``): ``loss`` and ``acc`` (percent).
 import torch
 import torch.nn.functional as F
 from fairseq.criterions import FairseqCriterion, register_criterion
+from fairseq.dataclass import FairseqDataclass
 
 from .tagging_metrics import log_loss, log_percentage
 
@@ -18,7 +19,7 @@ def last_real_logits(logits: torch.Tensor, lengths: torch.Tensor) -> torch.Tenso
     return logits[rows, lengths.to(logits.device) - 1]
 
 
-@register_criterion("listops_accuracy")
+@register_criterion("listops_accuracy", dataclass=FairseqDataclass)  # no options
 class ListOpsAccuracyCriterion(FairseqCriterion):
     def forward(self, model, sample):
         """Loss summed over the sequences, their number, and the counts to log."""

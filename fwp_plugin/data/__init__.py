@@ -7,6 +7,7 @@ token for token with the source) and ``listops`` writes sequential ListOps
 libraries and command-line tools (``python -m fwp_plugin.data.code_execution``,
 ``python -m fwp_plugin.data.listops``); ``dataset_files`` holds what they
 share: drawing unique samples into disjoint train/valid/test splits, refusing
-to overwrite files, writing the split and fairseq dictionary files, and
-formatting statistics.
+to overwrite files, writing the split and fairseq dictionary files (whole or
+not at all: an interrupted run leaves no ``--out``), and formatting
+statistics.
 """

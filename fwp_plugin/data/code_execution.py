@@ -44,7 +44,9 @@ values the [-8, 16] rule looks at) follows the chosen semantics.
 Command line: ``python -m fwp_plugin.data.code_execution --num-vars 5 --out DIR``
 writes ``{train,valid,test}.{src,tgt}``, ``dict.src.txt``, ``dict.tgt.txt``
 (fairseq dictionaries of the full vocabularies, counts from train) and
-``generation.txt`` (the command line that regenerates the files).
+``generation.txt`` (the command line that regenerates the files). A program
+has at most 9 tokens per statement; ``--max-sample-tokens`` (default 10000)
+refuses, before drawing, a ``--num-statements`` whose programs could be longer.
 """
 
 import argparse
@@ -62,6 +64,8 @@ SEMANTICS = ("correct", "published")
 KEYWORDS = ("=", ";", "++", "--", "print", "if", "<", ">", ":")
 NO_OUTPUT = "_"
 END = ";"
+# Tokens of one sample at most (--max-sample-tokens); the paper's 100 statements give at most 889.
+DEFAULT_MAX_SAMPLE_TOKENS = 10000
 
 
 def variable_names(num_vars):
@@ -87,6 +91,26 @@ def check_semantics(semantics):
     """Raise GenerationError unless ``semantics`` is one of SEMANTICS."""
     if semantics not in SEMANTICS:
         raise dataset_files.GenerationError(f"--semantics must be one of {', '.join(SEMANTICS)}, got {semantics!r}")
+
+
+def longest_program(num_statements):
+    """The most tokens a program of ``num_statements`` statements can have.
+
+    An assignment first (4 tokens), a print last (3) and in between
+    conditionals with an assignment as body (9 tokens each).
+    """
+    return 4 + 9 * (num_statements - 2) + 3
+
+
+def check_size_bound(num_statements, max_tokens):
+    """Raise GenerationError, naming the options to change, when a program could exceed ``max_tokens``."""
+    longest = longest_program(num_statements)
+    if longest > max_tokens:
+        raise dataset_files.GenerationError(
+            f"--num-statements {num_statements} gives programs of up to {longest} tokens (9 per statement), "
+            f"more than --max-sample-tokens {max_tokens}; lower --num-statements, or raise --max-sample-tokens "
+            "(it bounds the tokens of one sample, and so the memory and time a sample can take)"
+        )
 
 
 def check_program_settings(num_vars, num_statements, semantics):
@@ -289,40 +313,42 @@ def build_parser():
     parser.add_argument("--num-statements", type=int, default=100, help="statements per program")
     parser.add_argument("--semantics", default="correct", help="correct, or published (the public generator's quirk: "
                         "an assignment in a true if to an already assigned variable is ignored)")
+    parser.add_argument("--max-sample-tokens", type=int, default=DEFAULT_MAX_SAMPLE_TOKENS,
+                        help="most tokens in one sample (a source line); --num-statements N gives up to 9N - 11 "
+                             "tokens, and settings that could exceed this bound stop at once with a message "
+                             "(bounds the memory and time of a sample)")
     parser.add_argument("--train-size", type=int, default=10000, help="programs in the train split")
     parser.add_argument("--valid-size", type=int, default=1000, help="programs in the valid split")
     parser.add_argument("--test-size", type=int, default=1000, help="programs in the test split")
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
     parser.add_argument("--out", required=True,
-                        help="output directory (created if missing; existing files are never overwritten)")
+                        help="output directory (created if missing; existing files are never overwritten); "
+                             "written as a whole: an interrupted run leaves nothing there")
     return parser
 
 
 def generate(args):
     """Check the settings, draw the splits, write every file and print statistics."""
     check_program_settings(args.num_vars, args.num_statements, args.semantics)
+    check_size_bound(args.num_statements, args.max_sample_tokens)
     sizes = {"train": args.train_size, "valid": args.valid_size, "test": args.test_size}
     dataset_files.check_split_sizes(sizes)
     columns = ("src", "tgt")
-    dataset_files.refuse_existing(
-        dataset_files.split_file_paths(args.out, columns)
-        + [os.path.join(args.out, name) for name in ("dict.src.txt", "dict.tgt.txt", "generation.txt")]
-    )
-    rng = random.Random(args.seed)
-    splits = dataset_files.draw_unique_samples(lambda: draw_sample(rng, args), sizes)
-
-    os.makedirs(args.out, exist_ok=True)
-    dataset_files.write_split_files(args.out, splits, columns)
-    train_sources = (source for source, _ in splits["train"])
-    train_targets = (target for _, target in splits["train"])
-    dataset_files.write_dictionary(
-        os.path.join(args.out, "dict.src.txt"), source_vocabulary(args.num_vars),
-        dataset_files.count_tokens(train_sources),
-    )
-    dataset_files.write_dictionary(
-        os.path.join(args.out, "dict.tgt.txt"), target_vocabulary(), dataset_files.count_tokens(train_targets)
-    )
-    dataset_files.write_generation_settings(args.out, __spec__.name, args)
+    names = dataset_files.split_file_names(columns) + ["dict.src.txt", "dict.tgt.txt", "generation.txt"]
+    with dataset_files.output_directory(args.out, names) as directory:
+        rng = random.Random(args.seed)
+        splits = dataset_files.draw_unique_samples(lambda: draw_sample(rng, args), sizes)
+        dataset_files.write_split_files(directory, splits, columns)
+        train_sources = (source for source, _ in splits["train"])
+        train_targets = (target for _, target in splits["train"])
+        dataset_files.write_dictionary(
+            os.path.join(directory, "dict.src.txt"), source_vocabulary(args.num_vars),
+            dataset_files.count_tokens(train_sources),
+        )
+        dataset_files.write_dictionary(
+            os.path.join(directory, "dict.tgt.txt"), target_vocabulary(), dataset_files.count_tokens(train_targets)
+        )
+        dataset_files.write_generation_settings(directory, __spec__.name, args)
     dataset_files.print_statistics(
         f"code execution, {args.num_vars} variables, {args.semantics} semantics, written to {args.out}",
         statistics_rows(splits, args.semantics),

@@ -22,7 +22,13 @@ uniform on 0..9. Depth counts levels with the root at 1, and ``depth D``
 asks for a tree whose deepest value is at level D + 1 (depth 1 is a flat
 list such as ``[MAX 1 9 ]``; "depth 10" has its deepest value at level 11).
 Nodes at level D + 1 are forced to be values, so no tree is deeper; trees
-whose deepest value is shallower are rejected and drawn again.
+whose deepest value is shallower are rejected and drawn again, and so are
+trees longer than ``--max-sample-tokens`` (default 10000 tokens, over ten
+times the longest tree of the paper's settings, so that for them it never
+triggers). Settings whose trees cannot fit fail before drawing, and settings
+whose trees fit too rarely (after 1000 longer trees, over 100 per tree kept)
+fail then, each with a message naming the options to change. Trees are
+built, printed and evaluated without recursion, so any depth works.
 
 Command line: ``python -m fwp_plugin.data.listops --depth 10 --out DIR``
 writes ``{train,valid,test}.{src,label}`` (one integer label per line),
@@ -60,6 +66,13 @@ VALUES = tuple(range(10))
 OPEN = "["
 CLOSE = "]"
 DEFAULT_MAX_ATTEMPTS = 100000
+# Tokens of one sample at most (--max-sample-tokens). The paper's settings stay far below it: over
+# 12000 samples of seeds 1-3 the longest tree has 518-685 tokens at depth 10, 913-934 at depth 15.
+DEFAULT_MAX_SAMPLE_TOKENS = 10000
+# Trees that fit the bound are too rare once MAX_TOO_LONG trees or more were longer, over
+# TOO_LONG_PER_KEPT for each tree kept (then a sample costs over 100 grown-and-dropped trees).
+MAX_TOO_LONG = 1000
+TOO_LONG_PER_KEPT = 100
 
 
 def check_operators(operators):
@@ -98,65 +111,161 @@ def check_tree_settings(depth, operators, min_args, max_args, value_prob):
         )
 
 
-def grow_node(rng, level, cap, operators, min_args, max_args, value_prob):
-    """A random subtree at ``level``; returns (tree, level of its deepest value).
+def fewest_tokens(depth, min_args, value_prob, limit):
+    """The fewest tokens a tree of ``depth`` can have, or ``limit + 1`` when that is more than ``limit``.
+
+    With ``value_prob`` above 0 the shortest tree is a chain: ``depth``
+    operators with ``min_args`` arguments each, one of them the next operator
+    ((min_args + 1) * depth + 1 tokens). With ``value_prob`` 0 every node
+    above the deepest level is an operator: a full tree with ``min_args``
+    arguments per operator.
+    """
+    if value_prob > 0 or min_args == 1:
+        return min((min_args + 1) * depth + 1, limit + 1)
+    tokens, width = 0, 1  # width: nodes on the current level
+    for _ in range(depth):
+        tokens, width = tokens + 2 * width, width * min_args
+        if tokens + width > limit:
+            return limit + 1
+    return tokens + width
+
+
+def check_size_bound(depth, min_args, value_prob, max_tokens):
+    """Raise GenerationError, naming the options to change, when no tree of ``depth`` fits in ``max_tokens``."""
+    if fewest_tokens(depth, min_args, value_prob, max_tokens) <= max_tokens:
+        return
+    if value_prob == 0 and min_args > 1:
+        shape = (f"with --value-prob 0 every tree of depth {depth} is a full tree with --min-args {min_args} "
+                 f"arguments or more per operator, more than {max_tokens} tokens")
+        fix = "raise --value-prob, or lower --min-args or --depth"
+    else:
+        shape = (f"the shortest tree of depth {depth} with --min-args {min_args} has "
+                 f"{(min_args + 1) * depth + 1} tokens")
+        fix = "lower --depth or --min-args"
+    raise dataset_files.GenerationError(
+        f"no tree fits in --max-sample-tokens {max_tokens}: {shape}; {fix}, or raise --max-sample-tokens "
+        "(it bounds the tokens of one sample, and so the memory and time a sample can take)"
+    )
+
+
+def grow_tree(rng, cap, operators, min_args, max_args, value_prob, max_tokens):
+    """A random tree whose root is an operator at level 1; returns (tree, level of its deepest value).
 
     A tree is a digit (value) or a tuple (operator name, tuple of subtrees).
-    Nodes at level ``cap`` are values; others are values with probability ``value_prob``.
+    Nodes at level ``cap`` are values; others below the root are values with
+    probability ``value_prob``. An operator draws its name, then its number of
+    arguments, then its arguments one after another, depth first. Returns
+    (None, None) as soon as the tree has more than ``max_tokens`` tokens.
+    Iterative: any depth, no recursion limit.
     """
-    if level == cap or rng.random() < value_prob:
-        return rng.choice(VALUES), level
-    return grow_operator(rng, level, cap, operators, min_args, max_args, value_prob)
-
-
-def grow_operator(rng, level, cap, operators, min_args, max_args, value_prob):
-    """A random operator node at ``level`` with its arguments; returns (tree, level of its deepest value)."""
-    name = rng.choice(operators)
-    children, deepest = [], level
-    for _ in range(rng.randint(min_args, max_args)):
-        child, child_deepest = grow_node(rng, level + 1, cap, operators, min_args, max_args, value_prob)
-        children.append(child)
-        deepest = max(deepest, child_deepest)
-    return (name, tuple(children)), deepest
+    # open operators, root first: [name, arguments still to draw, arguments drawn]
+    stack = [[rng.choice(operators), rng.randint(min_args, max_args), []]]
+    tokens, deepest = 2, 1  # an operator is two tokens, ``[OP`` and ``]``
+    while True:
+        top = stack[-1]
+        if not top[1]:
+            stack.pop()
+            node = (top[0], tuple(top[2]))
+            if not stack:
+                return node, deepest
+            stack[-1][2].append(node)
+            continue
+        top[1] -= 1
+        level = len(stack) + 1  # the level of the argument being drawn
+        if level == cap or rng.random() < value_prob:
+            top[2].append(rng.choice(VALUES))
+            tokens += 1
+            deepest = max(deepest, level)
+        else:
+            stack.append([rng.choice(operators), rng.randint(min_args, max_args), []])
+            tokens += 2
+        if tokens > max_tokens:
+            return None, None
 
 
 def sample_tree(rng, depth, operators=DEFAULT_OPERATORS, min_args=2, max_args=5, value_prob=0.75,
-                max_attempts=DEFAULT_MAX_ATTEMPTS):
-    """Draw a tree whose deepest value is at level ``depth + 1`` (root = 1), by rejection sampling.
+                max_attempts=DEFAULT_MAX_ATTEMPTS, max_tokens=DEFAULT_MAX_SAMPLE_TOKENS, rejected=None):
+    """Draw a tree whose deepest value is at level ``depth + 1`` (root = 1) and that has at most
+    ``max_tokens`` tokens, by rejection sampling.
 
-    Raises GenerationError for impossible settings, or when ``max_attempts``
-    draws in a row all come out too shallow.
+    Trees that come out too shallow, or longer than ``max_tokens`` (their
+    growth stops there), are drawn again. ``rejected`` (a Counter), if
+    given, counts the trees of every call: "too shallow", "too long" and
+    "kept". Raises GenerationError for impossible settings, when
+    ``max_attempts`` draws in a row are all rejected, or when trees that fit
+    are too rare: MAX_TOO_LONG trees or more came out too long, over
+    TOO_LONG_PER_KEPT for each tree kept (counted over ``rejected``).
     """
     check_tree_settings(depth, operators, min_args, max_args, value_prob)
+    check_size_bound(depth, min_args, value_prob, max_tokens)
     operators = tuple(operators)
+    counts = Counter() if rejected is None else rejected
+    too_shallow = too_long = 0  # in this call
     for _ in range(max_attempts):
-        tree, deepest = grow_operator(rng, 1, depth + 1, operators, min_args, max_args, value_prob)
-        if deepest == depth + 1:
+        tree, deepest = grow_tree(rng, depth + 1, operators, min_args, max_args, value_prob, max_tokens)
+        if tree is None:
+            too_long += 1
+            counts["too long"] += 1
+            if counts["too long"] >= MAX_TOO_LONG and counts["too long"] > TOO_LONG_PER_KEPT * counts["kept"]:
+                raise dataset_files.GenerationError(
+                    f"{counts['too long']} trees were longer than --max-sample-tokens {max_tokens}, "
+                    + (f"over {TOO_LONG_PER_KEPT} for each of the {counts['kept']} kept" if counts["kept"]
+                       else "and none fitted")
+                    + f": with --depth {depth}, --value-prob "
+                    f"{value_prob} and --min-args {min_args} --max-args {max_args} trees that fit are too rare; "
+                    "raise --value-prob, lower --max-args or --depth, or raise --max-sample-tokens (it bounds the "
+                    "tokens of one sample, and so the memory and time a sample can take)"
+                )
+        elif deepest == depth + 1:
+            counts["kept"] += 1
             return tree
+        else:
+            too_shallow += 1
+            counts["too shallow"] += 1
     raise dataset_files.GenerationError(
-        f"no tree of depth {depth} in {max_attempts} attempts: that depth is unreachable or too rare with "
+        f"no tree of depth {depth} in {max_attempts} attempts ({too_shallow} too shallow, {too_long} longer than "
+        f"--max-sample-tokens {max_tokens}): that depth is unreachable or too rare with "
         f"--value-prob {value_prob} and --max-args {max_args}; lower --depth, lower --value-prob, "
         "raise --max-args, or raise --max-attempts"
     )
 
 
 def evaluate(tree):
-    """The value (0..9) of a tree."""
+    """The value (0..9) of a tree (iterative: any depth)."""
     if isinstance(tree, int):
         return tree
-    name, children = tree
-    return OPERATORS[name]([evaluate(child) for child in children])
+    # open operators: (name, iterator over its arguments, values of the arguments done)
+    stack = [(tree[0], iter(tree[1]), [])]
+    while True:
+        name, children, values = stack[-1]
+        for child in children:
+            if isinstance(child, int):
+                values.append(child)
+            else:
+                stack.append((child[0], iter(child[1]), []))
+                break
+        else:
+            stack.pop()
+            value = OPERATORS[name](values)
+            if not stack:
+                return value
+            stack[-1][2].append(value)
 
 
 def to_tokens(tree):
-    """The token list of a tree: ``[OP`` arguments ``]`` for operators, the digit for values."""
-    if isinstance(tree, int):
-        return [str(tree)]
-    name, children = tree
-    tokens = [OPEN + name]
-    for child in children:
-        tokens.extend(to_tokens(child))
-    tokens.append(CLOSE)
+    """The token list of a tree: ``[OP`` arguments ``]`` for operators, the digit for values (iterative)."""
+    tokens, pending = [], [tree]  # pending: subtrees and closing brackets still to write, next last
+    while pending:
+        node = pending.pop()
+        if isinstance(node, int):
+            tokens.append(str(node))
+        elif isinstance(node, str):
+            tokens.append(node)
+        else:
+            name, children = node
+            tokens.append(OPEN + name)
+            pending.append(CLOSE)
+            pending.extend(reversed(children))
     return tokens
 
 
@@ -181,26 +290,30 @@ def source_vocabulary(operators):
 # --- command line ------------------------------------------------------------
 
 
-def draw_sample(rng, args):
-    """One (source line, label line) pair under the command-line settings."""
+def draw_sample(rng, args, rejected=None):
+    """One (source line, label line) pair under the command-line settings; ``rejected`` as in sample_tree."""
     tree = sample_tree(rng, args.depth, args.operators, args.min_args, args.max_args, args.value_prob,
-                       args.max_attempts)
+                       args.max_attempts, args.max_sample_tokens, rejected)
     return " ".join(to_tokens(tree)), str(evaluate(tree))
 
 
-def statistics_rows(splits, depth):
+def statistics_rows(splits, depth, rejected=None, max_tokens=DEFAULT_MAX_SAMPLE_TOKENS):
     """The statistics printed after generation, as (name, value) rows."""
     samples = [sample for split in splits.values() for sample in split]
     lengths = [len(source.split()) for source, _ in samples]
     labels = Counter(int(label) for _, label in samples)
     depths = Counter(deepest_value_level(source.split()) - 1 for source, _ in samples)
     depth_check = "ok, every tree" if set(depths) == {depth} else f"WRONG: {dict(depths)}"
-    return [
+    rows = [
         ("split sizes", ", ".join(f"{split} {len(split_samples)}" for split, split_samples in splits.items())),
         ("source length (tokens)", f"mean {sum(lengths) / len(lengths):.1f}, max {max(lengths)}"),
         ("labels", dataset_files.format_distribution(labels)),
         ("depth check", f"{depth_check} has depth {depth} (deepest value at level {depth + 1})"),
     ]
+    if rejected is not None:
+        rows.append(("trees drawn again", f"{rejected['too shallow']} too shallow, {rejected['too long']} longer "
+                                          f"than --max-sample-tokens {max_tokens}"))
+    return rows
 
 
 def build_parser():
@@ -221,12 +334,18 @@ def build_parser():
                         help="probability that a node below the root is a value rather than an operator")
     parser.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS,
                         help="trees drawn per sample before giving up on reaching the depth")
+    parser.add_argument("--max-sample-tokens", type=int, default=DEFAULT_MAX_SAMPLE_TOKENS,
+                        help="most tokens in one sample (a source line): longer trees are drawn again, and "
+                             "settings whose trees cannot fit, or fit too rarely, stop with a message; "
+                             "bounds the memory and time of a sample (the paper's depths 10 and 15 give at "
+                             "most about 700 and 950 tokens)")
     parser.add_argument("--train-size", type=int, default=10000, help="trees in the train split")
     parser.add_argument("--valid-size", type=int, default=1000, help="trees in the valid split")
     parser.add_argument("--test-size", type=int, default=1000, help="trees in the test split")
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
     parser.add_argument("--out", required=True,
-                        help="output directory (created if missing; existing files are never overwritten)")
+                        help="output directory (created if missing; existing files are never overwritten); "
+                             "written as a whole: an interrupted run leaves nothing there")
     return parser
 
 
@@ -235,26 +354,24 @@ def generate(args):
     check_tree_settings(args.depth, args.operators, args.min_args, args.max_args, args.value_prob)
     if args.max_attempts < 1:
         raise dataset_files.GenerationError(f"--max-attempts must be at least 1, got {args.max_attempts}")
+    check_size_bound(args.depth, args.min_args, args.value_prob, args.max_sample_tokens)
     sizes = {"train": args.train_size, "valid": args.valid_size, "test": args.test_size}
     dataset_files.check_split_sizes(sizes)
     columns = ("src", "label")
-    dataset_files.refuse_existing(
-        dataset_files.split_file_paths(args.out, columns)
-        + [os.path.join(args.out, name) for name in ("dict.src.txt", "generation.txt")]
-    )
-    rng = random.Random(args.seed)
-    splits = dataset_files.draw_unique_samples(lambda: draw_sample(rng, args), sizes)
-
-    os.makedirs(args.out, exist_ok=True)
-    dataset_files.write_split_files(args.out, splits, columns)
-    dataset_files.write_dictionary(
-        os.path.join(args.out, "dict.src.txt"), source_vocabulary(args.operators),
-        dataset_files.count_tokens(source for source, _ in splits["train"]),
-    )
-    dataset_files.write_generation_settings(args.out, __spec__.name, args)
+    names = dataset_files.split_file_names(columns) + ["dict.src.txt", "generation.txt"]
+    with dataset_files.output_directory(args.out, names) as directory:
+        rng = random.Random(args.seed)
+        rejected = Counter()
+        splits = dataset_files.draw_unique_samples(lambda: draw_sample(rng, args, rejected), sizes)
+        dataset_files.write_split_files(directory, splits, columns)
+        dataset_files.write_dictionary(
+            os.path.join(directory, "dict.src.txt"), source_vocabulary(args.operators),
+            dataset_files.count_tokens(source for source, _ in splits["train"]),
+        )
+        dataset_files.write_generation_settings(directory, __spec__.name, args)
     dataset_files.print_statistics(
         f"ListOps, depth {args.depth}, operators {' '.join(args.operators)}, written to {args.out}",
-        statistics_rows(splits, args.depth),
+        statistics_rows(splits, args.depth, rejected, args.max_sample_tokens),
     )
 
 

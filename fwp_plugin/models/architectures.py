@@ -1,8 +1,10 @@
 """Named architectures: the paper's WikiText-103 and algorithmic settings, and tiny test sizes.
 
-Each function fills only the options the user did not give on the command
-line (fairseq's ``register_model_architecture`` convention), so any flag can
-still override an architecture's value.
+The names are listed once, in ``fwp_plugin.model_names.ARCHITECTURES`` (a literal
+table: model and setting of each); this module registers each with the options
+of its model and setting. Each architecture function fills only the options the
+user did not give on the command line (fairseq's ``register_model_architecture``
+convention), so any flag can still override an architecture's value.
 """
 
 from typing import NamedTuple, Optional
@@ -11,13 +13,10 @@ from fairseq.models import register_model_architecture
 from fairseq.models.transformer_lm import base_lm_architecture
 from fairseq.utils import safe_getattr
 
+from ..model_names import ARCHITECTURES as ARCHITECTURE_NAMES
+from ..model_names import MODELS
+
 # The paper's WikiText-103 settings (MODELS.md, "Paper configurations").
-PAPER_SIZES = {
-    "small": dict(decoder_layers=16, decoder_embed_dim=128, decoder_attention_heads=8,
-                  decoder_ffn_embed_dim=2048),
-    "medium": dict(decoder_layers=16, decoder_embed_dim=256, decoder_attention_heads=8,
-                   decoder_ffn_embed_dim=2048),
-}
 TINY_SIZE = dict(decoder_layers=2, decoder_embed_dim=32, decoder_attention_heads=4,
                  decoder_ffn_embed_dim=64)
 WT103_CUTOFF = "20000,40000,200000"
@@ -27,27 +26,75 @@ PAPER_OUTPUT = dict(
     adaptive_softmax_cutoff=WT103_CUTOFF, adaptive_softmax_factor=1,
     tie_adaptive_weights=True, tie_adaptive_proj=True,
 )
-# The paper's per-type sublayer settings.
+LANGUAGE_MODEL_SETTINGS = {
+    "wt103_small": dict(decoder_layers=16, decoder_embed_dim=128, decoder_attention_heads=8,
+                        decoder_ffn_embed_dim=2048, **PAPER_OUTPUT),
+    "wt103_medium": dict(decoder_layers=16, decoder_embed_dim=256, decoder_attention_heads=8,
+                         decoder_ffn_embed_dim=2048, **PAPER_OUTPUT),
+    "tiny": dict(**TINY_SIZE, share_decoder_input_output_embed=True),
+}
+# The paper's algorithmic tasks (code execution, sequential ListOps): the published command's
+# --num_layer 4 --hidden_size 256 --n_head 16 --ff_factor 4 --dropout 0.1 --remove_pos_enc
+# (the taggers have no positional encoding). The published algorithmic blocks add the sublayer
+# output to x (not LN(x)) and do not scale the fast-weight output by 1/sqrt(d_head).
+ALGORITHMIC_BLOCKS = dict(residual_from_normalized=False, fw_no_output_scaling=True)
+ALGORITHMIC_SETTINGS = {
+    "algorithmic": dict(decoder_layers=4, decoder_embed_dim=256, decoder_attention_heads=16,
+                        decoder_ffn_embed_dim=1024, dropout=0.1, **ALGORITHMIC_BLOCKS),
+    "algorithmic_tiny": dict(**TINY_SIZE, **ALGORITHMIC_BLOCKS),
+}
+# The LSTM's paper sizes are not given in MODELS.md: the published command's shared flags
+# (4 layers, hidden 256, dropout 0.1) and the published code's embedding default (128).
+LSTM_SETTINGS = {
+    "algorithmic": dict(embed_dim=128, lstm_hidden_size=256, lstm_layers=4, dropout=0.1),
+    "algorithmic_tiny": dict(embed_dim=16, lstm_hidden_size=32, lstm_layers=2),
+}
+# The paper's per-model sublayer settings.
 FAST_WEIGHT_SETTINGS = {
-    "linear_transformer": dict(fast_weight_type="linear", feature_map="elu1", attn_normalize=False),
-    "delta_net": dict(fast_weight_type="delta", feature_map="elu1_sumnorm"),
-    "delta_mlp": dict(fast_weight_type="delta_mlp", feature_map="elu1_sumnorm",
-                      delta_mlp_paper_slow_size=True, fw_no_output_scaling=True),
-    "delta_delta": dict(fast_weight_type="delta_delta", feature_map="elu1_sumnorm",
-                        fw_no_output_scaling=True),
-    "delta_rnn": dict(fast_weight_type="delta_rnn", feature_map="elu1_sumnorm"),
-    "delta_lstm": dict(fast_weight_type="delta_lstm", feature_map="elu1_sumnorm"),
-    "rdn": dict(fast_weight_type="rdn", feature_map="softmax"),
+    "linear_transformer": dict(feature_map="elu1", attn_normalize=False),
+    "delta_net": dict(feature_map="elu1_sumnorm"),
+    "delta_mlp": dict(feature_map="elu1_sumnorm", delta_mlp_paper_slow_size=True, fw_no_output_scaling=True),
+    "delta_delta": dict(feature_map="elu1_sumnorm", fw_no_output_scaling=True),
+    "delta_rnn": dict(feature_map="elu1_sumnorm"),
+    "delta_lstm": dict(feature_map="elu1_sumnorm"),
+    "rdn": dict(feature_map="softmax"),
+}
+# Parameter counts of the paper's small models with WikiText-103's 267,735 types.
+PAPER_PARAMS_SMALL = {
+    "transformer": 44.0e6, "linear_transformer": 44.0e6, "delta_net": 44.0e6, "delta_mlp": 48.8e6,
+    "delta_delta": 44.6e6, "delta_rnn": 44.6e6, "delta_lstm": 47.3e6, "rdn": 44.1e6,
+}
+SETTING_DESCRIPTIONS = {
+    "wt103_small": "paper small WikiText-103", "wt103_medium": "paper medium WikiText-103",
+    "tiny": "tiny (tests, CPU runs)", "algorithmic": "paper algorithmic tasks",
+    "algorithmic_tiny": "algorithmic tasks, tiny (tests, CPU runs)",
 }
 
 
 class Architecture(NamedTuple):
-    model: str
+    model: str  # the fairseq model it configures
     description: str
     paper_params: Optional[float]  # with a 267,735-type dictionary (WikiText-103)
+    defaults: dict  # option -> value, for the options the user left unset
 
 
-ARCHITECTURES = {}  # name -> Architecture
+def architecture(model: str, setting: str) -> Architecture:
+    """The fairseq model and the option values of ``model`` in ``setting``."""
+    description = f"{MODELS[model]}, {SETTING_DESCRIPTIONS[setting]}"
+    if setting in ALGORITHMIC_SETTINGS:
+        if model == "lstm":
+            return Architecture("lstm_tagger", description, None, LSTM_SETTINGS[setting])
+        sublayer = FAST_WEIGHT_SETTINGS.get(model, {})
+        return Architecture("fwp_tagger", description, None,
+                            {"fast_weight_type": model, **sublayer, **ALGORITHMIC_SETTINGS[setting]})
+    paper_params = PAPER_PARAMS_SMALL[model] if setting == "wt103_small" else None
+    if model == "transformer":
+        return Architecture("transformer_lm", description + " (fairseq transformer_lm)", paper_params,
+                            dict(**LANGUAGE_MODEL_SETTINGS[setting], decoder_normalize_before=True,
+                                 **({"attention_dropout": 0.0} if setting != "tiny" else {})))
+    return Architecture("fwp_lm", description, paper_params,
+                        {"fast_weight_type": model, **FAST_WEIGHT_SETTINGS[model],
+                         **LANGUAGE_MODEL_SETTINGS[setting], "residual_from_normalized": True})
 
 
 def set_defaults(args, **values):
@@ -56,80 +103,18 @@ def set_defaults(args, **values):
         setattr(args, name, safe_getattr(args, name, value))
 
 
-def register(model, name, description, paper_params, **values):
-    def architecture(args):
-        set_defaults(args, **values)
-        if model == "transformer_lm":
+def register(name: str, arch: Architecture) -> None:
+    def fill_options(args):
+        set_defaults(args, **arch.defaults)
+        if arch.model == "transformer_lm":
             base_lm_architecture(args)
 
-    register_model_architecture(model, name)(architecture)
-    ARCHITECTURES[name] = Architecture(model, description, paper_params)
+    register_model_architecture(arch.model, name)(fill_options)
 
 
-PAPER_PARAMS_SMALL = {
-    "linear_transformer": 44.0e6, "delta_net": 44.0e6, "delta_mlp": 48.8e6, "delta_delta": 44.6e6,
-    "delta_rnn": 44.6e6, "delta_lstm": 47.3e6, "rdn": 44.1e6,
-}
-TITLES = {"rdn": "Recurrent Delta Net", "delta_mlp": "Delta MLP", "delta_rnn": "Delta RNN",
-          "delta_lstm": "Delta LSTM"}
-
-
-def title_of(variant: str) -> str:
-    """The variant's name as the paper writes it."""
-    return TITLES.get(variant, variant.replace("_", " ").title())
-
-
-for variant, settings in FAST_WEIGHT_SETTINGS.items():
-    title = title_of(variant)
-    for size, dims in PAPER_SIZES.items():
-        register(
-            "fwp_lm", f"fwp_{variant}_wt103_{size}", f"{title}, paper {size} WikiText-103",
-            PAPER_PARAMS_SMALL[variant] if size == "small" else None,
-            **settings, **dims, **PAPER_OUTPUT, residual_from_normalized=True,
-        )
-    register("fwp_lm", f"fwp_{variant}_tiny", f"{title}, tiny (tests, CPU runs)", None,
-             **settings, **TINY_SIZE, residual_from_normalized=True,
-             share_decoder_input_output_embed=True)
-
-for size, dims in PAPER_SIZES.items():
-    register(
-        "transformer_lm", f"transformer_lm_fwp_wt103_{size}",
-        f"softmax Transformer baseline (fairseq transformer_lm), paper {size} WikiText-103",
-        44.0e6 if size == "small" else None,
-        **dims, **PAPER_OUTPUT, attention_dropout=0.0, decoder_normalize_before=True,
-    )
-register("transformer_lm", "transformer_lm_fwp_tiny", "softmax Transformer baseline, tiny", None,
-         **TINY_SIZE, decoder_normalize_before=True, share_decoder_input_output_embed=True)
-
-
-# The paper's algorithmic tasks (code execution, sequential ListOps): the published command's
-# --num_layer 4 --hidden_size 256 --n_head 16 --ff_factor 4 --dropout 0.1 --remove_pos_enc
-# (the taggers have no positional encoding). The published algorithmic blocks add the sublayer
-# output to x (not LN(x)) and do not scale the fast-weight output by 1/sqrt(d_head).
-ALGORITHMIC_SIZES = {
-    "": dict(decoder_layers=4, decoder_embed_dim=256, decoder_attention_heads=16,
-             decoder_ffn_embed_dim=1024, dropout=0.1),
-    "_tiny": TINY_SIZE,
-}
-ALGORITHMIC_BLOCKS = dict(residual_from_normalized=False, fw_no_output_scaling=True)
-# The LSTM's paper sizes are not given in MODELS.md: the published command's shared flags
-# (4 layers, hidden 256, dropout 0.1) and the published code's embedding default (128).
-LSTM_SIZES = {
-    "": dict(embed_dim=128, lstm_hidden_size=256, lstm_layers=4, dropout=0.1),
-    "_tiny": dict(embed_dim=16, lstm_hidden_size=32, lstm_layers=2),
-}
-
-for suffix, dims in ALGORITHMIC_SIZES.items():
-    what = "algorithmic tasks, tiny (tests, CPU runs)" if suffix else "paper algorithmic tasks"
-    for variant, settings in FAST_WEIGHT_SETTINGS.items():
-        register("fwp_tagger", f"fwp_{variant}_algorithmic{suffix}",
-                 f"{title_of(variant)} tagger, {what}", None,
-                 **{**settings, **ALGORITHMIC_BLOCKS}, **dims)
-    register("fwp_tagger", f"transformer_algorithmic{suffix}",
-             f"softmax Transformer tagger (same blocks), {what}", None,
-             fast_weight_type="softmax", **ALGORITHMIC_BLOCKS, **dims)
-    register("lstm_tagger", f"lstm_algorithmic{suffix}", f"LSTM tagger, {what}",
-             None, **LSTM_SIZES[suffix])
+ARCHITECTURES = {name: architecture(model, setting) for name, (model, setting) in ARCHITECTURE_NAMES.items()}
+for arch_name, arch_options in ARCHITECTURES.items():
+    register(arch_name, arch_options)
 
 
 def architecture_table() -> str:

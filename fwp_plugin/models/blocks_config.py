@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 
-from ..modules import FAST_WEIGHT_SUBLAYERS, FEATURE_MAP_NAMES
+from ..modules import FEATURE_MAP_NAMES
+from ..modules.registry import FAST_WEIGHT_TYPE_CHOICES
 
 
 @dataclass
 class FastWeightBlocksConfig(FairseqDataclass):
-    fast_weight_type: ChoiceEnum(list(FAST_WEIGHT_SUBLAYERS)) = field(
-        default="delta",
-        metadata={"help": "fast-weight sublayer of every block: linear (Linear Transformer, "
-                  "sum rule), delta (Delta Net), delta_mlp (Delta MLP), delta_delta (Delta Delta "
-                  "Net), delta_rnn (Delta RNN), delta_lstm (Delta LSTM), rdn (Recurrent Delta Net), "
-                  "softmax (causal softmax attention: the Transformer baseline in the same blocks)"},
+    fast_weight_type: ChoiceEnum(FAST_WEIGHT_TYPE_CHOICES) = field(
+        default="delta_net",
+        metadata={"help": "fast-weight sublayer of every block, named by its model: linear_transformer "
+                  "(sum rule), delta_net, delta_mlp, delta_delta, delta_rnn, delta_lstm, rdn (Recurrent "
+                  "Delta Net), transformer (causal softmax attention: the Transformer baseline in the "
+                  "same blocks); linear, delta and softmax are accepted old spellings"},
     )
     feature_map: ChoiceEnum(list(FEATURE_MAP_NAMES)) = field(
         default="elu1_sumnorm",

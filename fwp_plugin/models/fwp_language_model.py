@@ -6,6 +6,7 @@ through (adaptive) embeddings scaled by sqrt(D), optional sinusoidal
 positions, the blocks, a final LayerNorm (pre-norm) and an (adaptive) softmax.
 """
 
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
@@ -100,7 +101,11 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
     def __init__(self, cfg, dictionary):
         super().__init__(dictionary)
         embed_dim = cfg.decoder_embed_dim
-        self.max_target_positions = cfg.max_target_positions or cfg.tokens_per_sample
+        # Sinusoidal positions are built for --max-target-positions (default --tokens-per-sample);
+        # without them the recurrence has no length limit (fairseq's own "no limit" is sys.maxsize).
+        self.max_target_positions = cfg.max_target_positions or (
+            sys.maxsize if cfg.no_token_positional_embeddings else cfg.tokens_per_sample
+        )
         padding_idx = dictionary.pad()
         if cfg.adaptive_input:
             self.embed_tokens = AdaptiveInput(
@@ -186,6 +191,8 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
         return features if self.adaptive_softmax is not None else self.output_projection(features)
 
     def max_positions(self) -> int:
+        """The longest input: --max-target-positions if set, else --tokens-per-sample with
+        positional embeddings and unbounded (sys.maxsize) without them."""
         return self.max_target_positions
 
 

@@ -4,7 +4,7 @@
     -> Linear(D, C) -> logits [B, T, C]
 
 The blocks are the language model's (``FastWeightDecoderLayer``), so every
-``--fast-weight-type`` works, and ``softmax`` gives the Transformer baseline
+``--fast-weight-type`` works, and ``transformer`` gives the Transformer baseline
 that differs only in its attention. No positional encoding (the published
 algorithmic runs use ``--remove_pos_enc``) and unscaled embeddings, as in the
 published algorithmic code.

@@ -1,7 +1,7 @@
 """A fast-weight sublayer as a plain PyTorch module, for models outside fairseq.
 
     from fwp_plugin.modules import FastWeightLayer
-    layer = FastWeightLayer("delta", d_model=128, heads=8)    # 8 heads of 16
+    layer = FastWeightLayer("delta_net", d_model=128, heads=8)    # 8 heads of 16
     y, state = layer(x)                # x: [B, T, d_model] -> y: [B, T, d_model]
     y2, state = layer(x2, state)       # continues the sequence: same as one call on [x; x2]
 
@@ -50,8 +50,8 @@ class FastWeightLayer(nn.Module):
     """``forward(x, state=None, reset=None) -> (y, new_state)``: one fast-weight sublayer
     (slow projection, H heads of d_model / H, fast net, output projection, dropout).
 
-    Arguments: ``fast_weight_type`` (linear, delta, delta_mlp, delta_delta, delta_rnn,
-    delta_lstm, rdn, softmax), ``d_model``, ``heads``; ``feature_map`` for keys and
+    Arguments: ``fast_weight_type`` (a model name: linear_transformer, delta_net, delta_mlp,
+    delta_delta, delta_rnn, delta_lstm, rdn, transformer), ``d_model``, ``heads``; ``feature_map`` for keys and
     queries (default: softmax for rdn, elu1_sumnorm otherwise); ``beta_max`` (beta =
     beta_max * sigmoid(b)); ``output_scaling`` (divide the heads' outputs by sqrt(d_head),
     as the published language models do); ``attn_normalize`` (linear only); ``dropout``

@@ -7,7 +7,7 @@ Per head, with ``[q_t; k_t; v_t] = W_slow x_t`` (3d outputs):
 Its "fast state" is the list of all past keys and values (it grows with the
 sequence), kept like the fast weights of the other sublayers, so token-by-token
 decoding and carried states work the same way. The blocks around it are
-unchanged: a model with ``--fast-weight-type softmax`` differs from a fast
+unchanged: a model with ``--fast-weight-type transformer`` differs from a fast
 weight programmer only in this sublayer. ``--feature-map`` and ``--beta-max``
 do not apply; the output is not scaled by 1/sqrt(d) (it is a convex
 combination of values), and there is no attention dropout, as in the published
@@ -30,7 +30,7 @@ class SoftmaxAttentionSublayer(FastWeightSublayer):
         if reset is not None:
             raise ValueError(
                 "softmax attention keeps past keys/values, not a state that a reset mask can zero; "
-                "use a fast-weight type (linear, delta, delta_rnn, delta_lstm, rdn) where episodes are reset"
+                "use a fast-weight type (linear_transformer, delta_net, delta_rnn, delta_lstm, rdn) where episodes are reset"
             )
         q, k, v = slow.transpose(1, 2).split(self.head_dim, dim=-1)  # each [B, H, T, d]
         if initial_state is not None:

@@ -7,6 +7,7 @@ from typing import Tuple
 import torch
 
 from .agent import ImpalaNet
+from .cores import core_name
 from .options import NETWORK_OPTIONS
 
 
@@ -18,9 +19,12 @@ def save_checkpoint(path: str, options: Namespace, net: ImpalaNet, optimizer, st
 
 
 def read_checkpoint(path: str) -> dict:
+    """The checkpoint at ``path``; a core saved under an old spelling (``delta``) reads as its name now."""
     if not os.path.isfile(path):
         raise ValueError(f"no checkpoint at {path}: pass a checkpoint_*.pt written by fwp_plugin.rl.train")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint["options"]["core"] = core_name(checkpoint["options"]["core"])
+    return checkpoint
 
 
 def check_same_network(saved: dict, options: Namespace, path: str) -> None:

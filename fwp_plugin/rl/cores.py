@@ -33,26 +33,30 @@ from torch import nn
 
 from fwp_kernels.resets import zero_rows
 
+from ..model_names import ALIASES, RL_CORES
 from ..modules import FastWeightDecoderLayer
 from ..modules.fast_weight_layer import sublayer_config
 
 StateParts = Tuple[torch.Tensor, ...]
 
-FAST_WEIGHT_CORES = ("linear", "delta", "delta_rnn", "delta_lstm", "rdn")
-CORES = ("feedforward", "lstm", *FAST_WEIGHT_CORES)
+# The cores are named by their model (fwp_plugin.model_names).
+CORES = RL_CORES
+FAST_WEIGHT_CORES = tuple(name for name in CORES if name not in ("feedforward", "lstm"))
 # Keys and queries as published: elu+1 then sum normalisation, or softmax over a head.
 CORE_FEATURE_MAPS: Dict[str, str] = {
-    "linear": "elu1_sumnorm",
-    "delta": "elu1_sumnorm",
+    "linear_transformer": "elu1_sumnorm",
+    "delta_net": "elu1_sumnorm",
     "delta_rnn": "softmax",
     "delta_lstm": "softmax",
     "rdn": "softmax",
 }
 
 
-def check_core_name(name: str) -> None:
-    if name not in CORES:
+def core_name(name: str) -> str:
+    """The core ``name`` means (old spellings such as ``delta`` resolved); a ValueError naming the choices."""
+    if ALIASES.get(name, name) not in CORES:
         raise ValueError(f"unknown core {name!r}; choose one of {', '.join(CORES)}")
+    return ALIASES.get(name, name)
 
 
 class FlatState:
@@ -164,7 +168,7 @@ def build_core(
 
     Paper sizes: fast-weight cores dim 128, 4 heads of 32, FF 512, 2 layers; LSTM 256 units.
     """
-    check_core_name(name)
+    name = core_name(name)
     if name == "feedforward":
         return FeedForwardCore(input_dim)
     if name == "lstm":

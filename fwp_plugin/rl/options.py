@@ -6,6 +6,7 @@ Hyper-parameters as in the authors' IMPALA runs (IDSIA/recurrent-fwp,
 
 import argparse
 
+from ..model_names import ALIASES
 from .cores import CORES
 
 # Options that fix the network: a checkpoint only loads into a run with the same values.
@@ -25,9 +26,10 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("network")
-    group.add_argument("--core", required=True, choices=CORES,
-                       help="the agent's memory: feedforward (none), lstm, or a fast-weight core: linear (Linear "
-                            "Transformer), delta (Delta Net), delta_rnn, delta_lstm, rdn (Recurrent Delta Net)")
+    group.add_argument("--core", required=True, choices=CORES, type=lambda name: ALIASES.get(name, name),
+                       help="the agent's memory: feedforward (none), lstm, or a fast-weight core named by its "
+                            "model: linear_transformer, delta_net, delta_rnn, delta_lstm, rdn (Recurrent Delta "
+                            "Net); linear and delta are accepted old spellings")
     group.add_argument("--torso-dim", type=int, default=256, help="size of the torso's last FC layer")
     group.add_argument("--core-dim", type=int, default=128, help="fast-weight cores: model size (257 -> this)")
     group.add_argument("--core-heads", type=int, default=4, help="fast-weight cores: heads (head size = dim / heads)")

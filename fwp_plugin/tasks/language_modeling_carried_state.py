@@ -48,7 +48,7 @@ class CarriedStateLanguageModelingConfig(FairseqDataclass):
     max_target_positions: Optional[int] = field(
         default=None,
         metadata={"help": "longest input the model declares it accepts "
-                  "(default: --tokens-per-sample)"},
+                  "(default: no limit, as the model has no positional embeddings)"},
     )
 
 

@@ -3,7 +3,7 @@
 #
 #   bash recipes/code_execution/run.sh --model MODEL --out RUN_DIR [--num-vars 3|5]
 #       [--setting paper|small] [--data DATA_DIR] [--semantics correct|published]
-#       [--max-epoch N] [--seed S] [--cpu] [-- EXTRA_FAIRSEQ_TRAIN_FLAGS]
+#       [--max-epoch N] [--seed S] [--cpu] [--dry-run] [-- EXTRA_FAIRSEQ_TRAIN_FLAGS]
 #
 # MODEL      lstm | transformer | linear_transformer | delta_net | delta_mlp |
 #            delta_delta | delta_rnn | delta_lstm | rdn
@@ -18,8 +18,11 @@
 # The kept checkpoint is the one with the best validation seq_acc. RUN_DIR gets
 # checkpoints/, train.log and results.txt (seq_acc, the paper's metric, print_acc,
 # token_acc on valid and test). Re-running resumes; another run's RUN_DIR is refused.
+# Watch a run live: tensorboard --logdir RUN_DIR/tensorboard (pip install tensorboard).
+# --dry-run prints the fairseq-train command and exits (recipes/hydra: the same runs as
+# fairseq-hydra-train configs).
 set -euo pipefail
 if [ $# -eq 0 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2
+  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2
 fi
 exec bash "$(dirname "$0")/../lib/algorithmic.sh" --task code_execution "$@"

@@ -8,8 +8,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
 # shellcheck source=run_dir.sh
 source "$HERE/run_dir.sh"
+# shellcheck source=model_names.sh
+source "$HERE/model_names.sh"
 
-TASK= MODEL= DATA= OUT= SETTING=paper MAX_EPOCH= SEED=1 DEVICE_FLAGS=() EXTRA=()
+TASK= MODEL= DATA= OUT= SETTING=paper MAX_EPOCH= SEED=1 DRY_RUN=0 DEVICE_FLAGS=() EXTRA=()
 NUM_VARS=5 SEMANTICS=correct DEPTH=10
 while [ $# -gt 0 ]; do
   case $1 in
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --max-epoch) MAX_EPOCH=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --cpu) DEVICE_FLAGS=(--cpu); shift ;;
+    --dry-run) DRY_RUN=1; shift ;;
     --num-vars) NUM_VARS=$2; shift 2 ;;
     --semantics) SEMANTICS=$2; shift 2 ;;
     --depth) DEPTH=$2; shift 2 ;;
@@ -32,12 +35,8 @@ done
 [ -n "$OUT" ] || die "--out is required"
 DATA=${DATA:-$OUT/data}
 
-case $MODEL in
-  lstm) ARCH=lstm_algorithmic ;;
-  transformer) ARCH=transformer_algorithmic ;;
-  linear_transformer|delta_net|delta_mlp|delta_delta|delta_rnn|delta_lstm|rdn) ARCH=fwp_${MODEL}_algorithmic ;;
-  *) die "unknown model '$MODEL'; choose lstm, transformer, linear_transformer, delta_net, delta_mlp, delta_delta, delta_rnn, delta_lstm or rdn" ;;
-esac
+MODEL=$(model_names name "$MODEL" --family algorithmic) || exit 1
+ARCH=$(model_names arch "$MODEL" algorithmic)
 case $SETTING in
   paper) LR=3e-4; EPOCHS=200; SPLIT_SIZES=(--train-size 10000 --valid-size 1000 --test-size 1000)
          MODEL_FLAGS=() STATEMENTS=100 ;;
@@ -58,6 +57,19 @@ case $TASK in
 esac
 MAX_EPOCH=${MAX_EPOCH:-$EPOCHS}
 
+TRAIN_ARGS=("$DATA" --user-dir "$PLUGIN" --task "$TASK" --criterion "${TASK}_accuracy" --arch "$ARCH"
+  "${MODEL_FLAGS[@]}" "${DEVICE_FLAGS[@]}"
+  --optimizer adam --adam-betas '(0.9, 0.995)' --adam-eps 1e-9 --lr "$LR" --lr-scheduler fixed
+  --batch-size 64 --max-epoch "$MAX_EPOCH"
+  --best-checkpoint-metric "$BEST_METRIC" --maximize-best-checkpoint-metric
+  --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --log-format simple --log-interval 50
+  --tensorboard-logdir "$OUT/tensorboard" --num-workers 0 --seed "$SEED" "${EXTRA[@]}")
+if [ "$DRY_RUN" = 1 ]; then
+  printf '%q ' fairseq-train "${TRAIN_ARGS[@]}"
+  echo
+  exit 0
+fi
+
 if [ ! -e "$DATA" ]; then
   python -m "fwp_plugin.data.$TASK" "${GENERATOR_FLAGS[@]}" "${SPLIT_SIZES[@]}" --out "$DATA"
 fi
@@ -67,13 +79,7 @@ done
 
 claim_run_dir "$OUT" "task=$TASK model=$MODEL setting=$SETTING data=$(cd "$DATA" && pwd) max_epoch=$MAX_EPOCH seed=$SEED extra=${EXTRA[*]:-}"
 
-fairseq-train "$DATA" --user-dir "$PLUGIN" --task "$TASK" --criterion "${TASK}_accuracy" --arch "$ARCH" \
-  "${MODEL_FLAGS[@]}" "${DEVICE_FLAGS[@]}" \
-  --optimizer adam --adam-betas '(0.9, 0.995)' --adam-eps 1e-9 --lr "$LR" --lr-scheduler fixed \
-  --batch-size 64 --max-epoch "$MAX_EPOCH" \
-  --best-checkpoint-metric "$BEST_METRIC" --maximize-best-checkpoint-metric \
-  --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --log-format simple --log-interval 50 \
-  --num-workers 0 --seed "$SEED" "${EXTRA[@]}" 2>&1 | tee -a "$OUT/train.log"
+fairseq-train "${TRAIN_ARGS[@]}" 2>&1 | tee -a "$OUT/train.log"
 
 # results.txt: one line per split, "split=test loss=... seq_acc=..." from fairseq-validate's log.
 fairseq-validate "$DATA" --user-dir "$PLUGIN" --task "$TASK" --path "$OUT/checkpoints/checkpoint_best.pt" \

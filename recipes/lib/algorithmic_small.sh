@@ -8,13 +8,13 @@
 # Default models: lstm transformer linear_transformer delta_net delta_rnn rdn.
 # GENERATOR_FLAGS come after the default split sizes (2000 / 200 / 200), so they can
 # change them; MAX_EPOCH (environment) overrides the small setting's 40 epochs.
-# OUT_DIR gets data/, runs/MODEL/ and table.md.
+# OUT_DIR gets data/, runs/MODEL/, table.md and figure.png (validation accuracy by epoch).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=run_dir.sh
 source "$HERE/run_dir.sh"
 
-[ $# -ge 2 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 TASK=$1 OUT=$2
 shift 2
 MODELS=() GENERATOR_FLAGS=()
@@ -31,8 +31,9 @@ mkdir -p "$OUT"
   "${GENERATOR_FLAGS[@]}" --out "$OUT/data"
 run_dirs=()
 for model in "${MODELS[@]}"; do
+  echo "== run $(( ${#run_dirs[@]} + 1 ))/${#MODELS[@]}: $model ($OUT/runs/$model)" >&2
   bash "$HERE/algorithmic.sh" --task "$TASK" --model "$model" --setting small --cpu \
     --data "$OUT/data" --out "$OUT/runs/$model" ${MAX_EPOCH:+--max-epoch "$MAX_EPOCH"}
   run_dirs+=("$OUT/runs/$model")
 done
-python "$HERE/algorithmic_table.py" "${run_dirs[@]}" | tee "$OUT/table.md"
+python "$HERE/algorithmic_table.py" "${run_dirs[@]}" --figure "$OUT/figure.png" | tee "$OUT/table.md"

@@ -1,12 +1,13 @@
 """Print the results of algorithmic-task runs as a markdown table.
 
-    python recipes/lib/algorithmic_table.py RUN_DIR [RUN_DIR ...]
+    python recipes/lib/algorithmic_table.py RUN_DIR [RUN_DIR ...] [--figure PATH]
 
 Each RUN_DIR is a run of recipes/lib/algorithmic.sh (code_execution/run.sh or
 listops/run.sh): its run_config.txt, train.log (parameter count, the validation
 metric after every epoch, training time) and results.txt (fairseq-validate's
 metrics of the best checkpoint) are read. Below the table: the majority-class
-baseline of the runs' test data.
+baseline of the runs' test data. --figure also writes the validation metric
+by epoch of every run as a PNG.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import collections
 import os
 import re
 import sys
+from typing import List, Tuple
 
 # Per task: the validation metric shown as the learning curve (code execution: print_acc,
 # which moves long before the paper's all-or-nothing seq_acc), then the test metrics.
@@ -33,15 +35,20 @@ def read_file(run_dir: str, name: str) -> str:
         return handle.read()
 
 
+def read_valid_curve(log: str, metric: str) -> List[Tuple[int, float]]:
+    """(epoch, metric) of every validation in a fairseq-train log (--log-format simple)."""
+    curve = []
+    for epoch, stats in re.findall(r"\| epoch (\d+) \| valid on 'valid' subset \| (.*)", log):
+        fields = dict(field.split(" ", 1) for field in stats.split(" | "))
+        curve.append((int(epoch), float(fields[metric])))
+    return curve
+
+
 def read_run(run_dir: str) -> dict:
     """The run's configuration, parameter count, validation curve, training time and results."""
     config = parse_fields(read_file(run_dir, "run_config.txt"))
     log = read_file(run_dir, "train.log")
-    curve_metric = TASK_METRICS[config["task"]][0]
-    curve = [
-        float(value)
-        for value in re.findall(rf"valid on 'valid' subset \|.*?\| {curve_metric} ([-0-9.]+)", log)
-    ]
+    curve = read_valid_curve(log, TASK_METRICS[config["task"]][0])
     params = re.findall(r"num\. shared model params: ([0-9,]+)", log)
     seconds = re.findall(r"done training in ([0-9.]+) seconds", log)
     results = {}
@@ -62,7 +69,7 @@ def format_curve(curve: list) -> str:
     if not curve:
         return ""
     picks = sorted({0, len(curve) // 2, len(curve) - 1})
-    return " → ".join(f"{curve[i]:.1f}" for i in picks)
+    return " → ".join(f"{curve[i][1]:.1f}" for i in picks)
 
 
 def majority_baseline(task: str, data_dir: str) -> str:
@@ -101,11 +108,35 @@ def table(runs: list) -> str:
     return "\n".join([*rows, "", *baselines])
 
 
+def accuracy_figure(runs: list):
+    """A matplotlib Figure: the table's learning-curve metric (validation) against epochs, a line per run."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    task = runs[0]["config"]["task"]
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.subplots()
+    for run in runs:
+        if run["curve"]:
+            epochs, values = zip(*run["curve"])
+            axes.plot(epochs, values, marker=".", label=run["config"]["model"])
+    axes.set(xlabel="epoch", ylabel=f"validation {TASK_METRICS[task][0]} (%)", ylim=(0, 100),
+             title=task.replace("_", " "))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if axes.lines:
+        axes.legend(fontsize="small")
+    return figure
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dirs", nargs="+", help="run directories of recipes/lib/algorithmic.sh")
+    parser.add_argument("--figure", metavar="PATH", help="also write the runs' validation curves as a PNG")
     args = parser.parse_args()
-    print(table([read_run(run_dir) for run_dir in args.run_dirs]))
+    runs = [read_run(run_dir) for run_dir in args.run_dirs]
+    print(table(runs))
+    if args.figure:
+        accuracy_figure(runs).savefig(args.figure, dpi=100)
 
 
 if __name__ == "__main__":

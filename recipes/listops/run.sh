@@ -2,7 +2,7 @@
 # Sequential ListOps (the paper's second algorithmic task): generate -> train -> evaluate.
 #
 #   bash recipes/listops/run.sh --model MODEL --out RUN_DIR [--depth D]
-#       [--setting paper|small] [--data DATA_DIR] [--max-epoch N] [--seed S] [--cpu]
+#       [--setting paper|small] [--data DATA_DIR] [--max-epoch N] [--seed S] [--cpu] [--dry-run]
 #       [-- EXTRA_FAIRSEQ_TRAIN_FLAGS]
 #
 # MODEL      lstm | transformer | linear_transformer | delta_net | delta_mlp |
@@ -18,8 +18,11 @@
 # The kept checkpoint is the one with the best validation acc. RUN_DIR gets
 # checkpoints/, train.log and results.txt (acc: the label read at the last token, on
 # valid and test). Re-running resumes; another run's RUN_DIR is refused.
+# Watch a run live: tensorboard --logdir RUN_DIR/tensorboard (pip install tensorboard).
+# --dry-run prints the fairseq-train command and exits (recipes/hydra: the same runs as
+# fairseq-hydra-train configs).
 set -euo pipefail
 if [ $# -eq 0 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2
+  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2
 fi
 exec bash "$(dirname "$0")/../lib/algorithmic.sh" --task listops "$@"

@@ -8,10 +8,10 @@
 # written to OUT_DIR/table.md, the learning curves to OUT_DIR/learning_curves.png.
 # Re-running the same command resumes unfinished runs.
 #
-#   bash recipes/rl/atari.sh OUT_DIR --games "Pong Breakout" --cores "lstm delta rdn" [options]
+#   bash recipes/rl/atari.sh OUT_DIR --games "Pong Breakout" --cores "lstm delta_net rdn" [options]
 #
-# Options: --games (NoFrameskip-v4 names or ALE ROM names), --cores (feedforward lstm linear
-# delta delta_rnn delta_lstm rdn), --actors K (actor processes, default 8; each steps 32
+# Options: --games (NoFrameskip-v4 names or ALE ROM names), --cores (feedforward lstm
+# linear_transformer delta_net delta_rnn delta_lstm rdn), --actors K (actor processes, default 8; each steps 32
 # games and each update takes one actor's 32 unrolls, asynchronously), --device (cuda when
 # available, else cpu), --total-steps (200000000), --episodes (30); anything after -- goes
 # to fwp_plugin.rl.train.

@@ -10,7 +10,7 @@
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 OUT=$1
-CORE=${2:-delta}
+CORE=${2:-delta_net}
 PYTHON=${PYTHON:-python}
 "$PYTHON" -m fwp_plugin.rl.train --env "${GAME:-PongNoFrameskip-v4}" --core "$CORE" --save-dir "$OUT" \
   --total-steps "${STEPS:-2000}" --envs-per-actor 4 --unroll-length 50 --log-every 10 --eval-episodes 1

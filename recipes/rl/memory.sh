@@ -9,23 +9,23 @@
 #
 #   bash recipes/rl/memory.sh OUT_DIR [CORE ...]
 #
-# Default cores: feedforward lstm linear delta delta_rnn delta_lstm rdn.
+# Default cores: all (python -m fwp_plugin.model_names models --family rl).
 # Settings (environment variables): TOTAL_STEPS (1000000), DELAY (8), SEEDS ("1 2 3").
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 OUT=$1
 shift
 CORES=("$@")
-[ ${#CORES[@]} -gt 0 ] || CORES=(feedforward lstm linear delta delta_rnn delta_lstm rdn)
+PYTHON=${PYTHON:-python}
+[ ${#CORES[@]} -gt 0 ] || CORES=($("$PYTHON" -m fwp_plugin.model_names models --family rl))
 TOTAL_STEPS=${TOTAL_STEPS:-1000000}
 DELAY=${DELAY:-8}
 SEEDS=${SEEDS:-1 2 3}
-PYTHON=${PYTHON:-python}
 
 RUNS=()
 for core in "${CORES[@]}"; do
   for seed in $SEEDS; do
-    echo "== $core, seed $seed"
+    echo "== run $(( ${#RUNS[@]} + 1 ))/$(( ${#CORES[@]} * $(wc -w <<< "$SEEDS") )): $core, seed $seed"
     RUNS+=("$OUT/$core/seed$seed")
     "$PYTHON" -m fwp_plugin.rl.train --env cue_recall --delay "$DELAY" --num-cues 4 --core "$core" \
       --save-dir "$OUT/$core/seed$seed" --seed "$seed" --total-steps "$TOTAL_STEPS" \

@@ -1,14 +1,18 @@
 """Print the perplexities of several runs as a markdown table beside the paper's numbers.
 
-    python recipes/wikitext103/collect.py RUN_DIR [RUN_DIR ...]
+    python recipes/wikitext103/collect.py RUN_DIR [RUN_DIR ...] [--figure PATH]
 
 Each RUN_DIR is a run of recipes/wikitext103/train.sh evaluated by eval.sh
-(its run_config.txt and results.txt are read).
+(its run_config.txt and results.txt are read). --figure also writes a PNG:
+validation perplexity against updates for every run (from its train.log), and
+each run's test perplexities beside the paper's.
 """
 
 import argparse
 import os
+import re
 import sys
+from typing import List, Tuple
 
 # WikiText-103 test perplexity, small setting (MODELS.md); full-context rows are separate.
 PAPER_TEST_PPL = {
@@ -24,8 +28,18 @@ def parse_fields(line: str) -> dict:
     return dict(item.split("=", 1) for item in line.split() if "=" in item)
 
 
+def read_valid_curve(log: str) -> List[Tuple[int, float]]:
+    """(updates, perplexity) of every validation in a fairseq-train log (--log-format simple)."""
+    curve = []
+    for stats in re.findall(r"\| valid on 'valid' subset \| (.*)", log):
+        fields = dict(field.split(" ", 1) for field in stats.split(" | "))
+        curve.append((int(fields["num_updates"]), float(fields["ppl"])))
+    return curve
+
+
 def read_run(run_dir: str) -> dict:
-    """The run's configuration and its perplexities keyed by (split, evaluation)."""
+    """The run's directory name, configuration, perplexities keyed by (split, evaluation) and
+    validation curve (empty without a train.log)."""
     for name in ("run_config.txt", "results.txt"):
         if not os.path.isfile(os.path.join(run_dir, name)):
             sys.exit(f"error: {run_dir}/{name} not found: train with train.sh and evaluate with eval.sh first")
@@ -33,33 +47,84 @@ def read_run(run_dir: str) -> dict:
         results = [parse_fields(line) for line in handle if line.strip()]
     with open(os.path.join(run_dir, "run_config.txt")) as handle:
         config = parse_fields(handle.read())
+    curve = []
+    if os.path.isfile(os.path.join(run_dir, "train.log")):
+        with open(os.path.join(run_dir, "train.log")) as handle:
+            curve = read_valid_curve(handle.read())
     return {
+        "name": os.path.basename(os.path.normpath(run_dir)),
         "config": config,
         "ppl": {(r["split"], r["eval"]): r["ppl"] for r in results},
+        "curve": curve,
     }
 
 
-def table(run_dirs) -> str:
+def paper_ppl(config: dict) -> str:
+    """The paper's test perplexity for a small-setting run's model and mode; "" otherwise."""
+    return PAPER_TEST_PPL.get((config["model"], config["mode"]), "") if config["size"] == "small" else ""
+
+
+def table(runs: list) -> str:
     rows = ["| model | size | training | evaluation | valid ppl | test ppl | paper test ppl (small) |",
             "|---|---|---|---|---:|---:|---:|"]
-    for run_dir in run_dirs:
-        run = read_run(run_dir)
+    for run in runs:
         config = run["config"]
         evaluations = sorted({evaluation for _, evaluation in run["ppl"]})
         for evaluation in evaluations:
-            paper = PAPER_TEST_PPL.get((config["model"], config["mode"]), "") if config["size"] == "small" else ""
             rows.append(
                 f"| {config['model']} | {config['size']} | {config['mode']} | {evaluation.replace('_', ' ')} "
                 f"| {run['ppl'].get(('valid', evaluation), '')} | {run['ppl'].get(('test', evaluation), '')} "
-                f"| {paper} |"
+                f"| {paper_ppl(config)} |"
             )
     return "\n".join(rows)
+
+
+def perplexity_figure(runs: list):
+    """A matplotlib Figure. Left: validation perplexity against updates, one line per run (named by its
+    directory); right: test perplexity per run and evaluation, beside the paper's where the table has it."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import LogFormatter
+
+    bars = [(f"{run['name']}, {evaluation.replace('_', ' ')}", float(run["ppl"][("test", evaluation)]),
+             paper_ppl(run["config"]))
+            for run in runs for split, evaluation in sorted(run["ppl"]) if split == "test"]
+    figure = Figure(figsize=(13, 1.5 + max(4.0, 0.35 * len(bars))), layout="constrained")
+    curves, tests = figure.subplots(1, 2)
+    for run in runs:
+        if run["curve"]:
+            updates, ppl = zip(*run["curve"])
+            curves.plot(updates, ppl, marker=".", label=run["name"])
+    curves.set(xlabel="updates", ylabel="validation perplexity", yscale="log", title="validation during training")
+    curves.yaxis.set_major_formatter(LogFormatter())
+    curves.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+    if curves.lines:
+        curves.legend(fontsize="small")
+    rows = range(len(bars))
+    papers = [(row, float(paper)) for row, (_, _, paper) in zip(rows, bars) if paper]
+    shift = 0.2 if papers else 0.0
+    ours = tests.barh([row - shift for row in rows], [ppl for _, ppl, _ in bars], height=0.4, label="this run")
+    tests.bar_label(ours, fmt="%.1f", fontsize="small")
+    if papers:
+        theirs = tests.barh([row + shift for row, _ in papers], [ppl for _, ppl in papers], height=0.4,
+                            label="paper (small)")
+        tests.bar_label(theirs, fmt="%.1f", fontsize="small")
+        tests.legend(fontsize="small")
+    tests.set_yticks(list(rows), [label for label, _, _ in bars], fontsize="small")
+    tests.set_ylim(len(bars) - 0.5, -0.5)  # first run on top
+    tests.margins(x=0.15)  # room for the numbers
+    tests.set(xlabel="test perplexity", title="test perplexity")
+    return figure
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dirs", nargs="+", help="run directories of train.sh / eval.sh")
-    print(table(parser.parse_args().run_dirs))
+    parser.add_argument("--figure", metavar="PATH", help="also write the runs' curves and test perplexities as a PNG")
+    args = parser.parse_args()
+    runs = [read_run(run_dir) for run_dir in args.run_dirs]
+    print(table(runs))
+    if args.figure:
+        perplexity_figure(runs).savefig(args.figure, dpi=100)
 
 
 if __name__ == "__main__":

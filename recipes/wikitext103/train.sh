@@ -2,27 +2,33 @@
 # Train one model of the paper's WikiText-103 table with fairseq-train.
 #
 #   bash recipes/wikitext103/train.sh --model delta_rnn --size small --data DATA_BIN --out RUN_DIR \
-#       [--mode truncated|full] [--gpus N] [--batch-per-gpu B] [--max-update N] [-- EXTRA_FAIRSEQ_FLAGS]
+#       [--mode truncated|full] [--gpus N] [--batch-per-gpu B] [--max-update N] [--dry-run]
+#       [-- EXTRA_FAIRSEQ_FLAGS]
 #
 # --model   transformer | linear_transformer | delta_net | delta_mlp | delta_delta |
-#           delta_rnn | delta_lstm | rdn
+#           delta_rnn | delta_lstm | rdn (python -m fwp_plugin.model_names models --family language_model)
 # --size    small | medium (the paper's settings) | tiny (CPU-sized: tests, the mini table)
 # --mode    truncated (default): independent segments of 256 (small) / 384 (medium) tokens;
 #           full: the fast weights carried across segments (language_modeling_carried_state)
 # --gpus    GPUs to use (0 = CPU). The paper's 96 (small) / 56 (medium) segments per
 #           update are kept whatever the GPU count, through --update-freq.
 # Re-running with the same RUN_DIR resumes from its last checkpoint; a RUN_DIR
-# holding another configuration's run is refused.
+# holding another configuration's run is refused. The log goes to RUN_DIR/train.log
+# and to TensorBoard's RUN_DIR/tensorboard (watch: tensorboard --logdir RUN_DIR/tensorboard).
+# --dry-run prints the fairseq-train command and exits (recipes/hydra holds the same runs as
+# fairseq-hydra-train configs).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
 
 # shellcheck source=../lib/run_dir.sh
 source "$HERE/../lib/run_dir.sh"
+# shellcheck source=../lib/model_names.sh
+source "$HERE/../lib/model_names.sh"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= EXTRA=()
+MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= DRY_RUN=0 EXTRA=()
 while [ $# -gt 0 ]; do
   case $1 in
     --model) MODEL=$2; shift 2 ;;
@@ -33,6 +39,7 @@ while [ $# -gt 0 ]; do
     --gpus) GPUS=$2; shift 2 ;;
     --batch-per-gpu) BATCH_PER_GPU=$2; shift 2 ;;
     --max-update) MAX_UPDATE=$2; shift 2 ;;
+    --dry-run) DRY_RUN=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
     -h|--help) usage ;;
     *) echo "error: unknown option $1" >&2; usage ;;
@@ -40,14 +47,11 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$MODEL" ] && [ -n "$SIZE" ] && [ -n "$DATA" ] && [ -n "$OUT" ] || usage
 
-case $MODEL in
-  transformer|linear_transformer|delta_net|delta_mlp|delta_delta|delta_rnn|delta_lstm|rdn) ;;
-  *) die "unknown model '$MODEL'; choose transformer, linear_transformer, delta_net, delta_mlp, delta_delta, delta_rnn, delta_lstm or rdn" ;;
-esac
+MODEL=$(model_names name "$MODEL" --family language_model) || exit 1
 case $SIZE in
-  small) SEGMENT=256; SEGMENTS_PER_UPDATE=96; TOTAL_UPDATES=500000; LR=2.5e-4 ;;
-  medium) SEGMENT=384; SEGMENTS_PER_UPDATE=56; TOTAL_UPDATES=400000; LR=2.5e-4 ;;
-  tiny) SEGMENT=128; SEGMENTS_PER_UPDATE=16; TOTAL_UPDATES=300; LR=2e-3 ;;
+  small) SETTING=wt103_small SEGMENT=256 SEGMENTS_PER_UPDATE=96 TOTAL_UPDATES=500000 LR=2.5e-4 ;;
+  medium) SETTING=wt103_medium SEGMENT=384 SEGMENTS_PER_UPDATE=56 TOTAL_UPDATES=400000 LR=2.5e-4 ;;
+  tiny) SETTING=tiny SEGMENT=128 SEGMENTS_PER_UPDATE=16 TOTAL_UPDATES=300 LR=2e-3 ;;
   *) die "unknown size '$SIZE'; choose small, medium or tiny" ;;
 esac
 case $MODE in
@@ -59,11 +63,10 @@ esac
 [ -f "$DATA/dict.txt" ] || die "$DATA/dict.txt not found: --data is the fairseq-preprocess output (recipes/wikitext103/prepare.sh)"
 MAX_UPDATE=${MAX_UPDATE:-$TOTAL_UPDATES}
 
+ARCH=$(model_names arch "$MODEL" "$SETTING")
 if [ "$SIZE" = tiny ]; then
-  ARCH=$([ "$MODEL" = transformer ] && echo transformer_lm_fwp_tiny || echo "fwp_${MODEL}_tiny")
   OUTPUT_FLAGS=(--criterion cross_entropy)
 else
-  ARCH=$([ "$MODEL" = transformer ] && echo "transformer_lm_fwp_wt103_$SIZE" || echo "fwp_${MODEL}_wt103_$SIZE")
   OUTPUT_FLAGS=(--criterion adaptive_loss --ddp-backend legacy_ddp)
 fi
 
@@ -86,13 +89,18 @@ DEVICE_FLAGS=(--cpu)
 
 # The configuration a run directory belongs to; re-running resumes only when it matches.
 CONFIG="model=$MODEL size=$SIZE mode=$MODE segments_per_update=$SEGMENTS_PER_UPDATE max_update=$MAX_UPDATE extra=${EXTRA[*]:-}"
+TRAIN_ARGS=("$DATA" --user-dir "$PLUGIN" --task "$TASK" --arch "$ARCH"
+  "${MODE_FLAGS[@]}" "${OUTPUT_FLAGS[@]}" "${DEVICE_FLAGS[@]}"
+  --tokens-per-sample "$SEGMENT" --batch-size "$BATCH_PER_GPU" --update-freq "$UPDATE_FREQ"
+  --optimizer adam --adam-betas '(0.9, 0.999)' --lr "$LR" --lr-scheduler cosine
+  --warmup-updates "$(( MAX_UPDATE < 2000 ? MAX_UPDATE / 10 : 2000 ))" --warmup-init-lr 1e-7
+  --min-lr 0 --max-update "$MAX_UPDATE" --clip-norm 0.25
+  --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --log-format simple --log-interval 100
+  --tensorboard-logdir "$OUT/tensorboard" --seed 1 "${EXTRA[@]}")
+if [ "$DRY_RUN" = 1 ]; then
+  printf '%q ' fairseq-train "${TRAIN_ARGS[@]}"
+  echo
+  exit 0
+fi
 claim_run_dir "$OUT" "$CONFIG"
-
-fairseq-train "$DATA" --user-dir "$PLUGIN" --task "$TASK" --arch "$ARCH" \
-  "${MODE_FLAGS[@]}" "${OUTPUT_FLAGS[@]}" "${DEVICE_FLAGS[@]}" \
-  --tokens-per-sample "$SEGMENT" --batch-size "$BATCH_PER_GPU" --update-freq "$UPDATE_FREQ" \
-  --optimizer adam --adam-betas '(0.9, 0.999)' --lr "$LR" --lr-scheduler cosine \
-  --warmup-updates "$(( MAX_UPDATE < 2000 ? MAX_UPDATE / 10 : 2000 ))" --warmup-init-lr 1e-7 \
-  --min-lr 0 --max-update "$MAX_UPDATE" --clip-norm 0.25 \
-  --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --log-format simple --log-interval 100 \
-  --seed 1 "${EXTRA[@]}" 2>&1 | tee -a "$OUT/train.log"
+fairseq-train "${TRAIN_ARGS[@]}" 2>&1 | tee -a "$OUT/train.log"

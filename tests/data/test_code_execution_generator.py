@@ -169,6 +169,7 @@ def test_cli_writes_every_file_and_prints_statistics(tmp_path, capsys):
     assert "programs whose targets differ under correct semantics:" in out
     assert read_lines(tmp_path / "out" / "generation.txt") == [
         "python -m fwp_plugin.data.code_execution --num-vars 3 --num-statements 100 --semantics published "
+        "--max-sample-tokens 10000 "
         f"--train-size 50 --valid-size 10 --test-size 10 --seed 1 --out {tmp_path / 'out'}"
     ]
 
@@ -226,7 +227,7 @@ def test_cli_bad_settings(tmp_path, capsys, options, message):
     with pytest.raises(SystemExit):
         run_cli(tmp_path / "out", *options)
     assert message in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert os.listdir(tmp_path) == []  # no --out, and no partial directory left behind
 
 
 def test_cli_refuses_to_overwrite(tmp_path, capsys):

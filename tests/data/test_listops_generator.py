@@ -146,7 +146,8 @@ def test_cli_writes_every_file_and_prints_statistics(tmp_path, capsys):
     assert "depth check: ok, every tree has depth 10 (deepest value at level 11)" in out
     assert read_lines(tmp_path / "out" / "generation.txt") == [
         "python -m fwp_plugin.data.listops --depth 10 --operators MIN MAX FIRST --min-args 2 --max-args 5 "
-        "--value-prob 0.75 --max-attempts 100000 --train-size 50 --valid-size 10 --test-size 10 --seed 1 "
+        "--value-prob 0.75 --max-attempts 100000 --max-sample-tokens 10000 "
+        "--train-size 50 --valid-size 10 --test-size 10 --seed 1 "
         f"--out {tmp_path / 'out'}"
     ]
 
@@ -202,7 +203,7 @@ def test_cli_bad_settings(tmp_path, capsys, options, message):
     with pytest.raises(SystemExit):
         run_cli(tmp_path / "out", *options)
     assert message in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert os.listdir(tmp_path) == []  # no --out, and no partial directory left behind
 
 
 def test_cli_refuses_to_overwrite(tmp_path, capsys):

@@ -7,13 +7,7 @@ of the Delta RNN and Delta LSTM get softmax keys; the recurrent delta rule gets
 pre-activation inputs and slow weights drawn from N(0, 1/D), as in the paper.
 """
 
-import os
-
-# The Triton kernels are tested on CPU tensors under the Triton interpreter, which
-# must be switched on before any @triton.jit runs (before fwp_kernels.triton is imported).
-os.environ["TRITON_INTERPRET"] = "1"
-
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass
 from typing import Callable
 
 import pytest

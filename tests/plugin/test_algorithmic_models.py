@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from fwp_plugin.criterions.listops_accuracy import ListOpsAccuracyCriterion
+from fwp_plugin.model_names import architecture_of, models_of
 from fwp_plugin.models.architectures import ARCHITECTURES, FAST_WEIGHT_SETTINGS
 from fwp_plugin.modules.softmax_attention_layer import SoftmaxAttentionSublayer
 from fwp_plugin.tasks.labelled_sequences import LabelledSequenceDataset
@@ -17,9 +18,10 @@ NUM_CLASSES = 30
 
 
 def test_every_variant_and_baseline_has_a_paper_and_a_tiny_architecture():
-    paper = [f"fwp_{variant}_algorithmic" for variant in FAST_WEIGHT_SETTINGS]
-    paper += ["transformer_algorithmic", "lstm_algorithmic"]
-    assert TAGGERS == paper + [f"{name}_tiny" for name in paper]
+    models = models_of("algorithmic")
+    assert set(models) == {*FAST_WEIGHT_SETTINGS, "transformer", "lstm"}
+    expected = [architecture_of(model, setting) for model in models for setting in ("algorithmic", "algorithmic_tiny")]
+    assert sorted(TAGGERS) == sorted(expected)
 
 
 @pytest.mark.parametrize("arch", [name for name in TAGGERS if name not in TINY_TAGGERS])

@@ -57,7 +57,7 @@ def data_dir(tmp_path, small_dictionary):
     return tmp_path
 
 
-def load(data_dir, split, *flags, fast_weight_type="delta"):
+def load(data_dir, split, *flags, fast_weight_type="delta_net"):
     """(task, model, criterion, stream) for a tiny fwp_lm over ``split``."""
     cfg, task = setup_task(data_dir, *TINY_MODEL, *NO_POSITIONS, "--fast-weight-type", fast_weight_type,
                            *REQUIRED_FLAGS.get(fast_weight_type, ()), *flags)

@@ -37,8 +37,8 @@ def test_reset_starts_a_row_afresh():
 
 def test_plain_arguments_are_checked():
     with pytest.raises(ValueError, match="not divisible"):
-        FastWeightLayer("delta", d_model=30, heads=4)
-    with pytest.raises(ValueError, match="unknown fast_weight_type 'deltanet'"):
+        FastWeightLayer("delta_net", d_model=30, heads=4)
+    with pytest.raises(ValueError, match="fast_weight_type: unknown model .deltanet.; choose one of linear_transformer, delta_net"):
         FastWeightLayer("deltanet", d_model=16, heads=2)
     with pytest.raises(ValueError, match="pass --feature-map softmax"):
         FastWeightLayer("rdn", d_model=16, heads=2, feature_map="elu1")

@@ -1,12 +1,12 @@
-"""recipes/code_execution and recipes/listops: generate -> train -> evaluate -> table on tiny
-data, resuming, and bad input."""
+"""recipes/code_execution and recipes/listops: generate -> train -> evaluate -> table and figure on
+tiny data, TensorBoard logs, resuming, and bad input."""
 
 import os
 import re
 
 import pytest
 
-from recipe_helpers import RECIPES, run_script
+from recipe_helpers import RECIPES, assert_png, load_script, read_tensorboard_scalars, run_script
 
 CODE_EXECUTION_RUN = os.path.join(RECIPES, "code_execution", "run.sh")
 LISTOPS_RUN = os.path.join(RECIPES, "listops", "run.sh")
@@ -28,7 +28,7 @@ def read_results(run_dir):
 
 @pytest.fixture(scope="module")
 def code_execution_small(tmp_path_factory):
-    """small.sh for an LSTM and a Delta RNN, one epoch each, on a tiny dataset made beforehand
+    """small.sh for an LSTM and a Delta RNN, two epochs each, on a tiny dataset made beforehand
     (small.sh uses the dataset it finds in OUT_DIR/data)."""
     out_dir = tmp_path_factory.mktemp("code_execution_small")
     assert_succeeded(run_script(
@@ -36,7 +36,7 @@ def code_execution_small(tmp_path_factory):
         "--train-size", "40", "--valid-size", "10", "--test-size", "10", "--out", str(out_dir / "data"),
     ))
     small = os.path.join(RECIPES, "code_execution", "small.sh")
-    assert_succeeded(run_script(small, str(out_dir), "lstm", "delta_rnn", MAX_EPOCH="1"))
+    assert_succeeded(run_script(small, str(out_dir), "lstm", "delta_rnn", MAX_EPOCH="2"))
     return out_dir
 
 
@@ -48,18 +48,36 @@ def test_small_setting_trains_evaluates_and_tabulates(code_execution_small):
             assert {"seq_acc", "print_acc", "token_acc"} <= set(split)
             assert all(0 <= split[name] <= 100 for name in ("seq_acc", "print_acc", "token_acc"))
     table = (code_execution_small / "table.md").read_text()
-    rows = re.findall(r"^\| (\w+) \| (\d+)K \| 1 \| [0-9.]+ min \| [0-9.]+ \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$",
-                      table, re.M)
+    rows = re.findall(r"^\| (\w+) \| (\d+)K \| 2 \| [0-9.]+ min \| [0-9.]+ → [0-9.]+ \| ([0-9.]+) \| ([0-9.]+) "
+                      r"\| ([0-9.]+) \|$", table, re.M)
     assert [row[0] for row in rows] == ["lstm", "delta_rnn"]
     assert re.search(r"Majority-class baseline on .*/data: print_acc [0-9.]+ \(always -?\d+\); seq_acc ~0", table)
 
 
+def test_small_setting_draws_the_validation_curves_of_the_training_logs(code_execution_small):
+    algorithmic_table = load_script(os.path.join(RECIPES, "lib", "algorithmic_table.py"))
+    runs = []
+    for model in ("lstm", "delta_rnn"):
+        run_dir = code_execution_small / "runs" / model
+        log = (run_dir / "train.log").read_text()
+        for metric in ("print_acc", "token_acc"):
+            curve = algorithmic_table.read_valid_curve(log, metric)
+            assert [epoch for epoch, _ in curve] == [1, 2]
+            logged = read_tensorboard_scalars(str(run_dir / "tensorboard" / "valid"), metric)
+            assert [value for _, value in curve] == pytest.approx([value for _, value in logged], abs=0.005)
+        runs.append(algorithmic_table.read_run(str(run_dir)))
+    figure = algorithmic_table.accuracy_figure(runs)
+    assert [(line.get_label(), line.get_xydata().tolist()) for line in figure.axes[0].lines] == [
+        (run["config"]["model"], [list(point) for point in run["curve"]]) for run in runs]
+    assert_png(code_execution_small / "figure.png")
+
+
 def test_rerun_resumes_and_another_run_directory_is_refused(code_execution_small):
     data, run_dir = str(code_execution_small / "data"), str(code_execution_small / "runs" / "lstm")
-    same = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--setting", "small", "--cpu", "--max-epoch", "1",
+    same = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--setting", "small", "--cpu", "--max-epoch", "2",
                       "--data", data, "--out", run_dir)
     assert_succeeded(same)
-    assert re.search(r"Loaded checkpoint .*checkpoint_last.pt \(epoch 2 @ \d+ updates\)", same.stdout)
+    assert re.search(r"Loaded checkpoint .*checkpoint_last.pt \(epoch 3 @ \d+ updates\)", same.stdout)
     other = run_script(CODE_EXECUTION_RUN, "--model", "rdn", "--setting", "small", "--cpu", "--data", data,
                        "--out", run_dir)
     assert other.returncode == 1
@@ -80,7 +98,7 @@ def test_listops_run_generates_its_data_then_trains_and_evaluates(tmp_path):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--model", "gru", "--out", "OUT"], "unknown model 'gru'; choose lstm, transformer"),
+        (["--model", "gru", "--out", "OUT"], "unknown model 'gru'; choose one of transformer, linear_transformer, delta_net, delta_mlp, delta_delta, delta_rnn, delta_lstm, rdn, lstm"),
         (["--model", "lstm", "--setting", "huge", "--out", "OUT"], "unknown setting 'huge'; choose paper or small"),
         (["--model", "lstm", "--data", "OUT", "--out", "OUT/run"],
          "OUT/dict.src.txt not found: --data is a directory written by python -m fwp_plugin.data.code_execution"),

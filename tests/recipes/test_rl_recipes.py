@@ -10,13 +10,13 @@ from recipe_helpers import run_script
 @pytest.mark.slow
 def test_memory_recipe_trains_evaluates_and_tabulates(tmp_path):
     out = tmp_path / "memory"
-    result = run_script("recipes/rl/memory.sh", str(out), "feedforward", "delta", TOTAL_STEPS="1280", SEEDS="1 2")
+    result = run_script("recipes/rl/memory.sh", str(out), "feedforward", "delta_net", TOTAL_STEPS="1280", SEEDS="1 2")
     assert result.returncode == 0, result.stderr[-3000:]
     table = (out / "table.md").read_text().splitlines()
     assert table[0].startswith("| core | runs | greedy success")
-    assert [line.split("|")[1:3] for line in table[2:]] == [[" feedforward ", " 2 "], [" delta ", " 2 "]]
+    assert [line.split("|")[1:3] for line in table[2:]] == [[" feedforward ", " 2 "], [" delta_net ", " 2 "]]
     assert (out / "learning_curves.png").stat().st_size > 0
-    for core in ("feedforward", "delta"):
+    for core in ("feedforward", "delta_net"):
         summary = json.loads((out / core / "seed2" / "eval.json").read_text())
         assert summary["episodes"] == 1000 and summary["steps"] == 1280
 
@@ -45,7 +45,7 @@ def test_atari_recipe_runs_evaluates_and_collects(tmp_path):
 
 
 def test_atari_recipe_usage_errors(tmp_path):
-    result = run_script("recipes/rl/atari.sh", str(tmp_path), "--cores", "delta")
+    result = run_script("recipes/rl/atari.sh", str(tmp_path), "--cores", "delta_net")
     assert result.returncode == 2 and "--games and --cores are required" in result.stderr
     result = run_script("recipes/rl/atari.sh", str(tmp_path), "--gmaes", "Pong")
     assert result.returncode == 2 and "unknown option --gmaes" in result.stderr

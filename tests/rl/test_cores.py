@@ -94,7 +94,7 @@ def test_no_gradient_crosses_a_reset(name):
 @pytest.mark.parametrize("name", FAST_WEIGHT_CORES)
 def test_fast_weight_state_is_the_fast_weights(name):
     core = tiny_core(name)
-    per_layer = {"linear": 2 * 8 * 8, "delta": 2 * 8 * 8, "delta_rnn": 2 * (2 * 8 * 8 + 8),
+    per_layer = {"linear_transformer": 2 * 8 * 8, "delta_net": 2 * 8 * 8, "delta_rnn": 2 * (2 * 8 * 8 + 8),
                  "delta_lstm": 2 * (2 * 3 * 8 * 8 + 2 * 8), "rdn": 2 * (8 * 8 + 8)}
     assert core.state_size == 2 * per_layer[name]  # two layers of two heads of 8
 
@@ -106,15 +106,15 @@ def test_unknown_core_names_the_choices():
 
 def test_head_count_must_divide_the_size():
     with pytest.raises(ValueError, match="--core-dim 30 is not divisible by --core-heads 4"):
-        build_core("delta", INPUT_DIM, dim=30, heads=4)
+        build_core("delta_net", INPUT_DIM, dim=30, heads=4)
 
 
 def test_softmax_attention_refuses_a_reset_mask():
     from fwp_plugin.modules import build_fast_weight_sublayer
     from fwp_plugin.rl.cores import fast_weight_blocks_config
 
-    cfg = fast_weight_blocks_config("delta", dim=8, heads=2, ffn_dim=8, layers=1)
-    cfg.fast_weight_type = "softmax"
+    cfg = fast_weight_blocks_config("delta_net", dim=8, heads=2, ffn_dim=8, layers=1)
+    cfg.fast_weight_type = "transformer"
     layer = build_fast_weight_sublayer(cfg)
     with pytest.raises(ValueError, match="softmax attention keeps past keys/values"):
         layer(torch.zeros(1, 3, 8), reset=torch.zeros(1, 3, dtype=torch.bool))

@@ -49,7 +49,7 @@ def test_vtrace_matches_the_paper_definition():
 def test_impala_loss_of_a_collected_batch():
     """Recompute the loss from the batch by hand: the bootstrap step, behaviour log-probs,
     clipping, the start state and the sums over time and batch."""
-    options = tiny_options("delta", delay=1)
+    options = tiny_options("delta_net", delay=1)
     net = tiny_net(options)
     batch = collect_batches(options, net, count=2)[1]  # the second: a carried start state
     assert batch["core_state"][:, 0].abs().max() > 0

@@ -23,7 +23,7 @@ MEMORY_TASK = ["--envs-per-actor", "32", "--unroll-length", "20", "--learning-ra
 def test_cue_recall_needs_a_memory(tmp_path):
     """Recall one of 4 cues after 4 empty steps: the Delta Net core learns it, the feed-forward
     agent cannot do better than chance (1/4)."""
-    delta = train(tiny_options("delta", "--total-steps", "150000", *MEMORY_TASK, delay=4, save_dir=tmp_path / "delta"))
+    delta = train(tiny_options("delta_net", "--total-steps", "150000", *MEMORY_TASK, delay=4, save_dir=tmp_path / "delta"))
     assert delta["mean_return"] >= 0.9
     feedforward = train(
         tiny_options("feedforward", "--total-steps", "50000", *MEMORY_TASK, delay=4, save_dir=tmp_path / "ff")
@@ -57,24 +57,24 @@ def test_run_directory_checkpoints_resumes_and_plots(tmp_path):
 
 
 def test_resume_refuses_a_checkpoint_of_another_core(tmp_path):
-    train(tiny_options("delta", "--total-steps", "24", save_dir=tmp_path))
-    with pytest.raises(ValueError, match="trained with --core delta \\(this command: lstm\\)"):
+    train(tiny_options("delta_net", "--total-steps", "24", save_dir=tmp_path))
+    with pytest.raises(ValueError, match="trained with --core delta_net \\(this command: lstm\\)"):
         train(tiny_options("lstm", "--total-steps", "48", save_dir=tmp_path))
 
 
 def test_evaluate_command_plays_greedy_games(tmp_path, capsys):
-    train(tiny_options("linear", "--total-steps", "24", save_dir=tmp_path))
+    train(tiny_options("linear", "--total-steps", "24", save_dir=tmp_path))  # the old spelling of linear_transformer
     summary = evaluate_main([str(tmp_path / "checkpoint_last.pt"), "--episodes", "5", "--num-envs", "2",
                              "--output", str(tmp_path / "greedy.json")])
     assert summary["episodes"] == 5 and summary["steps"] == 24
-    assert "linear on cue_recall, 5 games: mean return" in capsys.readouterr().out
+    assert "linear_transformer on cue_recall, 5 games: mean return" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no checkpoint at .*missing.pt"):
         evaluate_main([str(tmp_path / "missing.pt")])
 
 
 def test_two_actor_processes(tmp_path):
     """TorchRL's multi-process collector: synchronous actors give one [2 x 4, 6] batch per update."""
-    summary = train(tiny_options("delta", "--total-steps", "96", "--num-actors", "2", "--sync-actors", "--log-every", "0",
+    summary = train(tiny_options("delta_net", "--total-steps", "96", "--num-actors", "2", "--sync-actors", "--log-every", "0",
                                  "--eval-episodes", "2", save_dir=tmp_path))
     assert summary["steps"] == 96
     assert [int(row["steps"]) for row in read_rows(tmp_path / "log.csv")] == [48, 96]
@@ -83,7 +83,7 @@ def test_two_actor_processes(tmp_path):
 @pytest.mark.slow
 def test_atari_smoke_runs_the_real_ale(tmp_path):
     """A few updates on Pong with the ResNet torso, then one whole greedy game."""
-    summary = train(tiny_options("delta", "--total-steps", "40", "--eval-episodes", "1", "--envs-per-actor", "2",
+    summary = train(tiny_options("delta_net", "--total-steps", "40", "--eval-episodes", "1", "--envs-per-actor", "2",
                                  "--unroll-length", "10", env="PongNoFrameskip-v4", save_dir=tmp_path))
     assert summary["episodes"] == 1
     assert -21 <= summary["returns"][0] <= 21
@@ -93,7 +93,7 @@ def test_atari_smoke_runs_the_real_ale(tmp_path):
     "core, core_parameters",
     # The authors' modules (IDSIA/recurrent-fwp, reinforcement_learning/torchbeast/layer.py, model.py and
     # polybeast_learner.py), counted from their definitions: torso 1,089,232 for every agent.
-    [("linear", 428_544), ("delta", 429_568), ("rdn", 454_400), ("delta_rnn", 496_128), ("lstm", 527_360),
+    [("linear_transformer", 428_544), ("delta_net", 429_568), ("rdn", 454_400), ("delta_rnn", 496_128), ("lstm", 527_360),
      ("feedforward", 0)],
 )
 def test_paper_network_sizes(core, core_parameters):
@@ -110,7 +110,7 @@ def run_cli(*args):
 
 
 def test_cli_names_bad_input(tmp_path):
-    unknown_game = run_cli("--env", "Pongg", "--core", "delta", "--save-dir", str(tmp_path / "a"))
+    unknown_game = run_cli("--env", "Pongg", "--core", "delta_net", "--save-dir", str(tmp_path / "a"))
     assert unknown_game.returncode != 0
     assert "unknown environment 'Pongg'" in unknown_game.stderr and "pong" in unknown_game.stderr
     unknown_core = run_cli("--env", "cue_recall", "--core", "gru", "--save-dir", str(tmp_path / "b"))
