@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 
 from ..modules import FEATURE_MAP_NAMES
+from ..modules.feature_maps import SUMNORM_EPS
 from ..modules.registry import FAST_WEIGHT_TYPE_CHOICES
+from ..sizes import check_positive
 
 
 @dataclass
@@ -32,6 +34,12 @@ class FastWeightBlocksConfig(FairseqDataclass):
     )
     dpfp_nu: int = field(
         default=1, metadata={"help": "nu of the DPFP feature map (keys get 2*nu*d_head entries)"}
+    )
+    sumnorm_eps: float = field(
+        default=SUMNORM_EPS,
+        metadata={"help": "epsilon added to the sum of the sum normalisation (the *_sumnorm feature "
+                  "maps); published: 0 for the Linear Transformer, Delta Net, Delta RNN and Delta "
+                  "LSTM, 1e-5 for the Delta MLP and Delta Delta Net (set by their architectures)"},
     )
     attn_normalize: bool = field(
         default=False,
@@ -86,13 +94,28 @@ class FastWeightBlocksConfig(FairseqDataclass):
     )
 
 
-def check_blocks_config(cfg) -> None:
-    """Reject block settings the layers cannot honour, naming the fix."""
+# option -> why it must be at least 1 (the Transformer baselines share these options)
+BLOCK_SIZES = {
+    "decoder_layers": "a model needs at least one block",
+    "decoder_embed_dim": "the model size D must be positive",
+    "decoder_attention_heads": "a block needs at least one head",
+    "decoder_ffn_embed_dim": "the feed-forward hidden size must be positive",
+}
+
+
+def check_block_sizes(cfg) -> None:
+    """Reject block sizes no model can be built with: below 1, or D not a multiple of H."""
+    check_positive(cfg, BLOCK_SIZES)
     if cfg.decoder_embed_dim % cfg.decoder_attention_heads != 0:
         raise ValueError(
             f"decoder_embed_dim={cfg.decoder_embed_dim} is not divisible by "
             f"decoder_attention_heads={cfg.decoder_attention_heads}; "
             "pick a head count that divides it"
         )
+
+
+def check_blocks_config(cfg) -> None:
+    """Reject block settings the layers cannot honour, naming the fix."""
+    check_block_sizes(cfg)
     if not 0 < cfg.beta_max <= 2:
         raise ValueError(f"beta_max must be in (0, 2], got {cfg.beta_max}")

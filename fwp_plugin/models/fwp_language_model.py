@@ -3,7 +3,10 @@
 ``fwp_lm`` is a decoder-only LM whose blocks hold a fast-weight sublayer
 chosen by ``--fast-weight-type`` in place of softmax attention. Tokens go
 through (adaptive) embeddings scaled by sqrt(D), optional sinusoidal
-positions, the blocks, a final LayerNorm (pre-norm) and an (adaptive) softmax.
+positions, the blocks, a final LayerNorm (pre-norm; ``--no-decoder-final-norm``
+drops it, as published), optional dropout (``--dropout-before-output``, as
+published) and an (adaptive) softmax. ``--weight-init published`` initialises
+as the authors did (``published_init``).
 """
 
 import sys
@@ -12,6 +15,7 @@ from typing import Dict, Optional
 
 import torch
 from fairseq import options
+from fairseq.dataclass import ChoiceEnum
 from fairseq.models import FairseqIncrementalDecoder, FairseqLanguageModel, register_model
 from fairseq.modules import (
     AdaptiveInput,
@@ -24,6 +28,7 @@ from torch import nn
 
 from ..modules import build_decoder_layers, build_final_norm
 from .blocks_config import FastWeightBlocksConfig, check_blocks_config
+from .published_init import apply_published_init
 
 
 @dataclass
@@ -67,6 +72,18 @@ class FastWeightLanguageModelConfig(FastWeightBlocksConfig):
         default=False,
         metadata={"help": "also tie the adaptive softmax's band projections to the adaptive input's"},
     )
+    weight_init: ChoiceEnum(["default", "published"]) = field(
+        default="default",
+        metadata={"help": "default: PyTorch's and fairseq's initialisations; published: the authors' "
+                  "(every Linear weight and embedding N(0, 0.02), biases 0, LayerNorm gains N(1, 0.02), "
+                  "the adaptive input's band projections the identity; set by the WikiText-103 "
+                  "architectures; see fwp_plugin/models/published_init.py)"},
+    )
+    dropout_before_output: bool = field(
+        default=False,
+        metadata={"help": "dropout (--dropout) on the last hidden state before the output layer, "
+                  "as published (set by the WikiText-103 architectures)"},
+    )
     tokens_per_sample: int = II("task.tokens_per_sample")
     max_target_positions: Optional[int] = II("task.max_target_positions")
 
@@ -89,6 +106,21 @@ def check_config(cfg) -> None:
             "--share-decoder-input-output-embed is for plain embeddings; "
             "with adaptive input/softmax use --tie-adaptive-weights"
         )
+
+
+def check_cutoffs(cfg, dictionary_size: int) -> None:
+    """Adaptive input/softmax cutoffs lie below the dictionary size (the WikiText-103
+    architectures' 20000,40000,200000 need more than 200,000 types)."""
+    for flag, text in (("--adaptive-input-cutoff", cfg.adaptive_input_cutoff if cfg.adaptive_input else None),
+                       ("--adaptive-softmax-cutoff", cfg.adaptive_softmax_cutoff)):
+        cutoffs = parse_cutoff(text)
+        if cutoffs and max(cutoffs) >= dictionary_size:
+            raise ValueError(
+                f"{flag} {text} needs a dictionary of more than {max(cutoffs):,} types, this one has "
+                f"{dictionary_size:,}: pass smaller cutoffs to both --adaptive-input-cutoff and "
+                "--adaptive-softmax-cutoff (e.g. 2000,10000 for WikiText-2's 33K types), or use an "
+                "architecture without adaptive input/softmax (fwp_*_tiny, or --arch fwp_lm)"
+            )
 
 
 def parse_cutoff(text: Optional[str]):
@@ -124,6 +156,7 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
         self.dropout_module = FairseqDropout(cfg.dropout, module_name=type(self).__name__)
         self.layers = build_decoder_layers(cfg)
         self.final_norm = build_final_norm(cfg)
+        self.dropout_before_output = cfg.dropout_before_output
         self.adaptive_softmax = None
         self.output_projection = None
         if cfg.adaptive_softmax_cutoff:
@@ -184,7 +217,9 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
         state_store = incremental_state if incremental_state is not None else carried_state
         for layer in self.layers:
             x = layer(x, state_store)
-        return self.final_norm(x) if self.final_norm is not None else x
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return self.dropout_module(x) if self.dropout_before_output else x
 
     def output_layer(self, features: torch.Tensor) -> torch.Tensor:
         """Features stay features under adaptive softmax (the criterion applies it)."""
@@ -201,4 +236,8 @@ class FastWeightLanguageModel(FairseqLanguageModel):
     @classmethod
     def build_model(cls, cfg, task):
         check_config(cfg)
-        return cls(FastWeightDecoder(cfg, task.target_dictionary))
+        check_cutoffs(cfg, len(task.target_dictionary))
+        model = cls(FastWeightDecoder(cfg, task.target_dictionary))
+        if cfg.weight_init == "published":
+            apply_published_init(model)
+        return model

@@ -18,7 +18,15 @@ from fairseq.models import register_model
 from fairseq.modules import FairseqDropout
 from torch import nn
 
+from ..sizes import check_positive
 from .sequence_tagger import SequenceTagger
+
+# option -> why it must be at least 1
+LSTM_SIZES = {
+    "embed_dim": "the embedding size must be positive",
+    "lstm_hidden_size": "the LSTM's hidden size must be positive",
+    "lstm_layers": "the LSTM needs at least one layer",
+}
 
 
 @dataclass
@@ -42,6 +50,7 @@ class LSTMTaggerConfig(FairseqDataclass):
 @register_model("lstm_tagger", dataclass=LSTMTaggerConfig)
 class LSTMTagger(SequenceTagger):
     def __init__(self, cfg, dictionary: Dictionary, num_classes: int):
+        check_positive(cfg, LSTM_SIZES)
         super().__init__()
         self.embed_tokens = nn.Embedding(len(dictionary), cfg.embed_dim, dictionary.pad())
         self.dropout_module = FairseqDropout(cfg.dropout, module_name=type(self).__name__)

@@ -19,6 +19,8 @@ class SequenceTagger(BaseFairseqModel):
         if num_classes is None:
             raise ValueError(
                 f"{cls.__name__} tags token sequences and takes its number of classes from the "
-                f"task: use --task code_execution or --task listops (got {type(task).__name__})"
+                f"task: use --task code_execution or --task listops (got {type(task).__name__}), "
+                f"or for language modelling a language-model architecture (fwp_lm, fwp_MODEL_tiny, "
+                f"fwp_MODEL_wt103_small, ...)"
             )
         return cls(cfg, task.source_dictionary, num_classes)

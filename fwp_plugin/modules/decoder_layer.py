@@ -63,8 +63,16 @@ class FastWeightDecoderLayer(nn.Module):
 
 
 def build_decoder_layers(cfg) -> nn.ModuleList:
-    """The ``cfg.decoder_layers`` blocks of a model, input to output."""
-    return nn.ModuleList(FastWeightDecoderLayer(cfg) for _ in range(cfg.decoder_layers))
+    """The ``cfg.decoder_layers`` blocks of a model, input to output.
+
+    Each block's fast-weight state is kept under the key ``layers.<i>.fast_weight``
+    (fairseq's default key is a random id per module instance), so states saved in a
+    checkpoint (``language_modeling_carried_state``) find their layer again in a new process.
+    """
+    layers = nn.ModuleList(FastWeightDecoderLayer(cfg) for _ in range(cfg.decoder_layers))
+    for index, layer in enumerate(layers):
+        layer.fast_weight._incremental_state_id = f"layers.{index}.fast_weight"
+    return layers
 
 
 def build_final_norm(cfg) -> Optional[LayerNorm]:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .fast_weight_sublayer import FastState
+from .feature_maps import SUMNORM_EPS
 from .registry import build_fast_weight_sublayer
 
 
@@ -31,6 +32,7 @@ def sublayer_config(
     attn_normalize: bool = False,
     dropout: float = 0.0,
     dpfp_nu: int = 1,
+    sumnorm_eps: float = SUMNORM_EPS,
     delta_mlp_depth: int = 1,
     delta_mlp_hidden_factor: float = 4,
 ) -> Namespace:
@@ -41,7 +43,8 @@ def sublayer_config(
     return Namespace(
         fast_weight_type=fast_weight_type, decoder_embed_dim=d_model, decoder_attention_heads=heads,
         feature_map=feature_map, beta_max=beta_max, fw_no_output_scaling=not output_scaling,
-        attn_normalize=attn_normalize, dropout=dropout, dpfp_nu=dpfp_nu, delta_mlp_depth=delta_mlp_depth,
+        attn_normalize=attn_normalize, dropout=dropout, dpfp_nu=dpfp_nu, sumnorm_eps=sumnorm_eps,
+        delta_mlp_depth=delta_mlp_depth,
         delta_mlp_hidden_factor=delta_mlp_hidden_factor, delta_mlp_paper_slow_size=False,
     )
 
@@ -55,7 +58,8 @@ class FastWeightLayer(nn.Module):
     queries (default: softmax for rdn, elu1_sumnorm otherwise); ``beta_max`` (beta =
     beta_max * sigmoid(b)); ``output_scaling`` (divide the heads' outputs by sqrt(d_head),
     as the published language models do); ``attn_normalize`` (linear only); ``dropout``
-    on the output; ``dpfp_nu``, ``delta_mlp_depth``, ``delta_mlp_hidden_factor``.
+    on the output; ``dpfp_nu``; ``sumnorm_eps`` (added to the sum of the *_sumnorm maps);
+    ``delta_mlp_depth``, ``delta_mlp_hidden_factor``.
     ``reset: [B, T]`` (bool) zeroes the state of row b before step t where set.
     """
 

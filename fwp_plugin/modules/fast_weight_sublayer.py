@@ -68,7 +68,7 @@ class FastWeightSublayer(nn.Module, ABC):
         embed_dim, num_heads = cfg.decoder_embed_dim, cfg.decoder_attention_heads
         self.num_heads = num_heads
         self.head_dim = head_dim_of(cfg)
-        self.feature_map = FeatureMap(cfg.feature_map, cfg.dpfp_nu)
+        self.feature_map = FeatureMap(cfg.feature_map, cfg.dpfp_nu, cfg.sumnorm_eps)
         self.scale_output = not cfg.fw_no_output_scaling
         self.beta_max = cfg.beta_max
         self.slow_net = nn.Linear(

@@ -17,8 +17,10 @@ from fairseq.data import Dictionary
 from fairseq.dataclass import FairseqDataclass
 from fairseq.models import ARCH_MODEL_REGISTRY, MODEL_REGISTRY
 from fairseq.tasks import FairseqTask
+from omegaconf import II
 
 from ..models.sequence_tagger import SequenceTagger
+from ..sizes import BATCH_SIZES, check_positive
 from .labelled_sequences import LabelledSequenceDataset
 from .split_files import check_data_dir, encode_lines, load_dictionary, read_lines
 
@@ -31,6 +33,20 @@ class AlgorithmicTaskConfig(FairseqDataclass):
                   "python -m fwp_plugin.data.code_execution --out DIR (--task code_execution) or "
                   "python -m fwp_plugin.data.listops --out DIR (--task listops)"},
     )
+    # Not options (no flags, see _get_all_attributes): a language model's config copies these
+    # from its task (II("task.tokens_per_sample"), ...). With them declared, --task listops
+    # --arch fwp_delta_net_tiny reaches build_model's "needs a sequence tagger" error instead
+    # of OmegaConf's "Interpolation key 'task.tokens_per_sample' not found".
+    tokens_per_sample: int = 0
+    max_target_positions: Optional[int] = None
+    add_bos_token: bool = False
+    # The dataset's batch sizes, as fairseq's language_modeling task holds them (checked at construction).
+    batch_size: Optional[int] = II("dataset.batch_size")
+    batch_size_valid: Optional[int] = II("dataset.batch_size_valid")
+
+    def _get_all_attributes(self):
+        """The fields that are command-line flags."""
+        return ["data"]
 
 
 class AlgorithmicTask(FairseqTask, ABC):
@@ -44,6 +60,7 @@ class AlgorithmicTask(FairseqTask, ABC):
 
     def __init__(self, cfg: AlgorithmicTaskConfig):
         super().__init__(cfg)
+        check_positive(cfg, BATCH_SIZES)
         check_data_dir(cfg.data, self.generator_command)
         self.source_dict = self.load_dictionary_file("dict.src.txt")
 

@@ -3,6 +3,8 @@
 from collections.abc import MutableMapping
 from typing import Dict, Iterator
 
+from fairseq.utils import apply_to_sample
+
 from ..modules import detach_states
 
 
@@ -46,8 +48,18 @@ class CarriedState(MutableMapping):
         at every epoch and every validation pass."""
         if sample["segment"] == 0:
             self._states.clear()
+        device = sample["net_input"]["src_tokens"].device
+        self._states = apply_to_sample(lambda state: state.to(device), self._states)  # a no-op once there
         return {**sample, "net_input": {**sample["net_input"], "carried_state": self}}
 
     def detach(self) -> None:
         """Cut the gradient path into the kept states (truncated BPTT)."""
         detach_states(self)
+
+    def state_dict(self) -> Dict:
+        """The states, detached and on the CPU (what a checkpoint keeps)."""
+        return apply_to_sample(lambda state: state.detach().cpu(), self._states)
+
+    def load_state_dict(self, states: Dict) -> None:
+        """Continue from ``states`` (of ``state_dict``); they move to the device of the next sample."""
+        self._states = dict(states)

@@ -6,25 +6,29 @@
 ``--tokens-per-sample`` tokens at a time (see ``stream_segments``). Every
 segment starts from the final fast-weight states of the previous one,
 detached, so gradients span one segment while the context spans the whole
-row. States start empty at every epoch and every validation pass.
+row. States start empty at every epoch and every validation pass; checkpoints
+keep the training rows' states, so a resumed run continues them exactly.
 
 ``fairseq-eval-lm --task language_modeling_carried_state --batch-size 1``
-scores a split as one stream with the state carried through all of it; the
+scores a split as one stream with the state carried through all of it
+(``--batch-size R``: as R rows, each carrying its own state); the
 sliding-window evaluation is ``--task language_modeling --context-window C``.
 """
 
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from fairseq import utils
 from fairseq.data import Dictionary, data_utils, iterators
 from fairseq.dataclass import FairseqDataclass
 from fairseq.tasks import FairseqTask, register_task
+from omegaconf import II
 
 from ..models.fwp_language_model import FastWeightLanguageModel
+from ..sizes import check_task_sizes
 from .carried_state import CarriedState
 from .stream_segments import StreamSegments
 
@@ -50,6 +54,37 @@ class CarriedStateLanguageModelingConfig(FairseqDataclass):
         metadata={"help": "longest input the model declares it accepts "
                   "(default: no limit, as the model has no positional embeddings)"},
     )
+    # The dataset's batch sizes (rows per worker), as fairseq's language_modeling task holds them.
+    batch_size: Optional[int] = II("dataset.batch_size")
+    batch_size_valid: Optional[int] = II("dataset.batch_size_valid")
+
+
+class CarriedStateEpochIterator(iterators.EpochBatchIterator):
+    """fairseq's epoch iterator whose state (saved in every checkpoint, restored on resume
+    before training goes on) also holds the training rows' carried states: a run resumed
+    mid-epoch continues each row from the state it had, as if it had not stopped.
+
+    fairseq writes the checkpoint from the first worker, so it holds that worker's rows;
+    another worker (other rows) resumes its rows from empty states, with a warning."""
+
+    def __init__(self, train_state: CarriedState, shard: Tuple[int, int], **kwargs):
+        super().__init__(**kwargs)
+        self.train_state = train_state
+        self.shard = shard  # (shard_id, num_shards): whose rows the states belong to
+
+    def state_dict(self):
+        return {**super().state_dict(), "carried_state": self.train_state.state_dict(),
+                "carried_state_shard": self.shard}
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        saved_shard = tuple(state_dict.get("carried_state_shard", self.shard))
+        if saved_shard == self.shard:
+            self.train_state.load_state_dict(state_dict.get("carried_state", {}))
+        elif state_dict.get("carried_state"):
+            logger.warning(f"the checkpoint holds the carried states of worker {saved_shard[0]} of "
+                           f"{saved_shard[1]}; worker {self.shard[0]} of {self.shard[1]} resumes its rows "
+                           "from empty states")
 
 
 @register_task(TASK_NAME, dataclass=CarriedStateLanguageModelingConfig)
@@ -59,6 +94,7 @@ class CarriedStateLanguageModelingTask(FairseqTask):
 
     def __init__(self, cfg: CarriedStateLanguageModelingConfig, dictionary: Dictionary):
         super().__init__(cfg)
+        check_task_sizes(cfg)
         self.dictionary = dictionary
         self.train_state = CarriedState()
         self.valid_state = CarriedState()
@@ -138,7 +174,9 @@ class CarriedStateLanguageModelingTask(FairseqTask):
             f"{len(segments)} segments of {self.cfg.tokens_per_sample} tokens x "
             f"{max_sentences} rows per worker, {num_shards} worker(s)"
         )
-        return iterators.EpochBatchIterator(
+        return CarriedStateEpochIterator(
+            self.train_state,
+            (shard_id, num_shards),
             dataset=segments,
             collate_fn=segments.collater,
             batch_sampler=[[i] for i in range(len(segments))],
@@ -171,8 +209,10 @@ class CarriedStateLanguageModelingTask(FairseqTask):
         context_window: int = 0,
         **unused,
     ) -> iterators.CountingIterator:
-        """fairseq-eval-lm's batches: the split as one row, in order, each
-        segment carrying one ``CarriedState`` for the whole pass.
+        """fairseq-eval-lm's batches: the split cut into ``--batch-size`` rows (default 1:
+        one stream), walked in order, one ``CarriedState`` carried along every row for
+        the whole pass. Rows no longer than the training rows keep the carried state
+        within the lengths seen in training; one row carries it through the whole split.
 
         fairseq-eval-lm scores every batch with a ``SequenceScorer`` that calls
         ``model(**net_input)`` and nothing of the task in between, so the state
@@ -186,13 +226,13 @@ class CarriedStateLanguageModelingTask(FairseqTask):
                 f"--context-window is the sliding-window evaluation of --task language_modeling; "
                 f"--task {TASK_NAME} carries the state through the whole split instead: drop one of the two"
             )
-        if (batch_size or 1) != 1 or num_shards != 1:
+        if num_shards != 1:
             raise ValueError(
-                f"--task {TASK_NAME} evaluates the split as one stream: use --batch-size 1 "
-                f"and one process (got batch size {batch_size}, {num_shards} shards)"
+                f"--task {TASK_NAME} evaluates in one process (got {num_shards} shards): "
+                "its rows are walked in step; run fairseq-eval-lm without --distributed-world-size"
             )
         segments = self.get_batch_iterator(
-            dataset, max_sentences=1, num_workers=num_workers, data_buffer_size=data_buffer_size
+            dataset, max_sentences=batch_size or 1, num_workers=num_workers, data_buffer_size=data_buffer_size
         ).next_epoch_itr(shuffle=False)
         state = CarriedState()
         return iterators.CountingIterator(

@@ -48,8 +48,6 @@ class StreamSegments(torch.utils.data.Dataset):
                 f"({rows_per_shard} per worker x {num_shards} workers); lower --batch-size "
                 "(--batch-size-valid for validation)"
             )
-        if segment_length < 1:
-            raise ValueError(f"--tokens-per-sample must be positive, got {segment_length}")
         rows = slice(shard_id * rows_per_shard, (shard_id + 1) * rows_per_shard)
         self.row_ids = torch.arange(num_rows)[rows]
         scored = num_rows * row_length

@@ -25,8 +25,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#MODELS[@]} -gt 0 ] || MODELS=(lstm transformer linear_transformer delta_net delta_rnn rdn)
+[ -z "${MAX_EPOCH:-}" ] || require_int MAX_EPOCH "$MAX_EPOCH" 1 "" "epochs per model; fairseq reads 0 as no limit"
 
 mkdir -p "$OUT"
+hold_lock "$OUT/.lock" "$OUT"
 [ -e "$OUT/data" ] || python -m "fwp_plugin.data.$TASK" --train-size 2000 --valid-size 200 --test-size 200 \
   "${GENERATOR_FLAGS[@]}" --out "$OUT/data"
 run_dirs=()

@@ -16,6 +16,8 @@
 # available, else cpu), --total-steps (200000000), --episodes (30); anything after -- goes
 # to fwp_plugin.rl.train.
 set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 OUT=$1
@@ -23,17 +25,20 @@ shift
 GAMES="" CORES="" ACTORS=8 TOTAL_STEPS=200000000 EPISODES=30 DEVICE="" EXTRA=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --games) GAMES=$2; shift 2 ;;
-    --cores) CORES=$2; shift 2 ;;
-    --actors) ACTORS=$2; shift 2 ;;
-    --device) DEVICE=$2; shift 2 ;;
-    --total-steps) TOTAL_STEPS=$2; shift 2 ;;
-    --episodes) EPISODES=$2; shift 2 ;;
+    --games) take_value GAMES "$@"; shift 2 ;;
+    --cores) take_value CORES "$@"; shift 2 ;;
+    --actors) take_value ACTORS "$@"; shift 2 ;;
+    --device) take_value DEVICE "$@"; shift 2 ;;
+    --total-steps) take_value TOTAL_STEPS "$@"; shift 2 ;;
+    --episodes) take_value EPISODES "$@"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
     *) echo "error: unknown option $1" >&2; usage ;;
   esac
 done
 [ -n "$GAMES" ] && [ -n "$CORES" ] || { echo "error: --games and --cores are required" >&2; usage; }
+require_int --actors "$ACTORS" 0 "" "actor processes; 0: none, the learner steps the games"
+require_int --total-steps "$TOTAL_STEPS" 1 "" "agent steps per run"
+require_int --episodes "$EPISODES" 1 "" "greedy games per evaluation"
 PYTHON=${PYTHON:-python}
 [ -n "$DEVICE" ] || DEVICE=$("$PYTHON" -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
 

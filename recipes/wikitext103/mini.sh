@@ -22,11 +22,15 @@ shift 2
 RUNS=("$@")
 # shellcheck source=../lib/model_names.sh
 source "$HERE/../lib/model_names.sh"
+# shellcheck source=../lib/common.sh
+source "$HERE/../lib/common.sh"
 [ ${#RUNS[@]} -gt 0 ] || RUNS=($(model_names models --family language_model) delta_rnn:full rdn:full)
 MAX_UPDATE=${MAX_UPDATE:-300}
+require_int MAX_UPDATE "$MAX_UPDATE" 1 "" "updates per model; fairseq reads 0 as no limit"
 read -r -a MODEL_FLAGS <<< "${MINI_MODEL_FLAGS:---decoder-layers 4 --decoder-embed-dim 128 --decoder-attention-heads 8 --decoder-ffn-embed-dim 512 --validate-interval-updates 50}"
 
 bash "$HERE/../prepare_data.sh" "$DATA_DIR" "$OUT_DIR"
+hold_lock "$OUT_DIR/.lock" "$OUT_DIR"
 run_dirs=()
 for run in "${RUNS[@]}"; do
   model=${run%%:*}

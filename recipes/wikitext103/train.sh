@@ -12,11 +12,12 @@
 #           full: the fast weights carried across segments (language_modeling_carried_state)
 # --gpus    GPUs to use (0 = CPU). The paper's 96 (small) / 56 (medium) segments per
 #           update are kept whatever the GPU count, through --update-freq.
-# Re-running with the same RUN_DIR resumes from its last checkpoint; a RUN_DIR
-# holding another configuration's run is refused. The log goes to RUN_DIR/train.log
-# and to TensorBoard's RUN_DIR/tensorboard (watch: tensorboard --logdir RUN_DIR/tensorboard).
-# --dry-run prints the fairseq-train command and exits (recipes/hydra holds the same runs as
-# fairseq-hydra-train configs).
+# Re-running with the same RUN_DIR resumes from its last checkpoint; a RUN_DIR holding
+# another configuration's checkpoints is refused, one whose run never wrote a checkpoint
+# is taken over, and one in use by a run still going is refused (RUN_DIR/.lock). The log
+# goes to RUN_DIR/train.log and to TensorBoard's RUN_DIR/tensorboard (watch: tensorboard
+# --logdir RUN_DIR/tensorboard). --dry-run prints the fairseq-train command and exits,
+# creating nothing (recipes/hydra holds the same runs as fairseq-hydra-train configs).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
@@ -26,19 +27,19 @@ source "$HERE/../lib/run_dir.sh"
 # shellcheck source=../lib/model_names.sh
 source "$HERE/../lib/model_names.sh"
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= DRY_RUN=0 EXTRA=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --model) MODEL=$2; shift 2 ;;
-    --size) SIZE=$2; shift 2 ;;
-    --mode) MODE=$2; shift 2 ;;
-    --data) DATA=$2; shift 2 ;;
-    --out) OUT=$2; shift 2 ;;
-    --gpus) GPUS=$2; shift 2 ;;
-    --batch-per-gpu) BATCH_PER_GPU=$2; shift 2 ;;
-    --max-update) MAX_UPDATE=$2; shift 2 ;;
+    --model) take_value MODEL "$@"; shift 2 ;;
+    --size) take_value SIZE "$@"; shift 2 ;;
+    --mode) take_value MODE "$@"; shift 2 ;;
+    --data) take_value DATA "$@"; shift 2 ;;
+    --out) take_value OUT "$@"; shift 2 ;;
+    --gpus) take_value GPUS "$@"; shift 2 ;;
+    --batch-per-gpu) take_value BATCH_PER_GPU "$@"; shift 2 ;;
+    --max-update) take_value MAX_UPDATE "$@"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
     -h|--help) usage ;;
@@ -46,6 +47,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$MODEL" ] && [ -n "$SIZE" ] && [ -n "$DATA" ] && [ -n "$OUT" ] || usage
+require_int --gpus "$GPUS" 0 "" "the number of GPUs; 0: the CPU"
+[ -z "$BATCH_PER_GPU" ] || require_int --batch-per-gpu "$BATCH_PER_GPU" 1 "" "segments per GPU and step"
+[ -z "$MAX_UPDATE" ] || require_int --max-update "$MAX_UPDATE" 1 "" "fairseq reads 0 as no limit"
+check_fairseq_limits "${EXTRA[@]}"
 
 MODEL=$(model_names name "$MODEL" --family language_model) || exit 1
 case $SIZE in
@@ -102,5 +107,9 @@ if [ "$DRY_RUN" = 1 ]; then
   echo
   exit 0
 fi
+for split in train valid; do
+  [ -f "$DATA/$split.bin" ] && [ -f "$DATA/$split.idx" ] \
+    || die "$DATA/$split.bin or $split.idx not found: --data is incomplete: rerun the script that prepared it (recipes/wikitext103/prepare.sh, recipes/prepare_data.sh)"
+done
 claim_run_dir "$OUT" "$CONFIG"
-fairseq-train "${TRAIN_ARGS[@]}" 2>&1 | tee -a "$OUT/train.log"
+train_unless_finished "$OUT" "$MAX_UPDATE" "${TRAIN_ARGS[@]}"

@@ -152,6 +152,18 @@ def test_eval_lm_with_carried_state_equals_one_long_sequence(fast_weight_type, d
     assert result["loss"] == pytest.approx(per_token.item() / math.log(2), rel=1e-5)
 
 
+def test_eval_lm_in_rows_equals_each_row_evaluated_alone(data_dir):
+    """--batch-size R: R rows, each carrying its own state, score what R separate streams score."""
+    task, model, _, stream = load(data_dir, "valid", "--tokens-per-sample", "5")
+    rows = 3
+    length = (len(stream) - 1) // rows
+    in_rows = eval_lm([model], task.source_dictionary, task.eval_lm_dataloader(stream, batch_size=rows, num_workers=0))
+    alone = [eval_lm([model], task.source_dictionary,
+                     task.eval_lm_dataloader(stream[r * length:(r + 1) * length + 1], batch_size=1, num_workers=0))
+             for r in range(rows)]
+    assert float(in_rows["loss"]) == pytest.approx(sum(float(result["loss"]) for result in alone) / rows, rel=1e-5)
+
+
 def test_states_are_detached_and_reset_every_epoch_and_validation_pass(data_dir):
     task, model, criterion, stream = load(data_dir, "train", "--tokens-per-sample", "7")
     task.load_dataset("valid")
@@ -220,7 +232,7 @@ def test_batch_size_is_required(data_dir):
 
 @pytest.mark.parametrize("options_, message", [
     (dict(batch_size=1, context_window=4), "--context-window is the sliding-window evaluation of --task language_modeling"),
-    (dict(batch_size=4), "evaluates the split as one stream: use --batch-size 1"),
+    (dict(batch_size=1, num_shards=2), "evaluates in one process \\(got 2 shards\\)"),
 ])
 def test_eval_lm_options_that_break_the_stream(options_, message, data_dir):
     task, _, _, stream = load(data_dir, "valid")

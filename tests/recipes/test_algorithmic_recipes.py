@@ -104,6 +104,14 @@ def test_listops_run_generates_its_data_then_trains_and_evaluates(tmp_path):
          "OUT/dict.src.txt not found: --data is a directory written by python -m fwp_plugin.data.code_execution"),
         (["--model", "lstm"], "--out is required"),
         (["--model", "lstm", "--out", "OUT", "--epochs", "3"], "unknown option --epochs"),
+        (["--model", "lstm", "--out", "OUT/run", "--max-epoch", "0"],
+         "--max-epoch must be a whole number >= 1 (fairseq reads 0 as no limit), got '0'"),
+        (["--model", "lstm", "--out", "OUT/run", "--seed", "-1"],
+         "--seed must be a whole number from 0 to 4294967295 (NumPy's seed range), got '-1'"),
+        (["--model", "lstm", "--out", "OUT/run", "--max-epoch"], "--max-epoch needs a value"),
+        (["--model", "--out", "OUT/run"], "--model needs a value (got the option --out)"),
+        (["--model", "lstm", "--out", "OUT/run", "--", "--max-update=0"],
+         "--max-update must be a whole number >= 1 (fairseq reads 0 as no limit), got '0'"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(tmp_path, args, message):
@@ -112,6 +120,49 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path, args, message):
     result = run_script(CODE_EXECUTION_RUN, *args)
     assert result.returncode == 1
     assert message.replace("OUT", str(tmp_path / "data")) in result.stderr
+    assert os.listdir(tmp_path / "data") == []  # nothing made: no run directory, no data
+
+
+def generate(task, out, *flags):
+    assert_succeeded(run_script("-m", f"fwp_plugin.data.{task}", *flags, "--train-size", "6", "--valid-size", "3",
+                                "--test-size", "3", "--out", str(out)))
+
+
+def test_a_dataset_of_the_other_task_is_named(tmp_path):
+    generate("listops", tmp_path / "listops", "--depth", "2")
+    result = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--data", str(tmp_path / "listops"),
+                        "--out", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert (f"{tmp_path}/listops holds another task's data set ({tmp_path}/listops/generation.txt: python -m "
+            "fwp_plugin.data.listops, for recipes/listops/run.sh)") in result.stderr
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "listops" / "generation.txt").unlink()  # a data set from before generation.txt
+    result = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--data", str(tmp_path / "listops"),
+                        "--out", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert f"{tmp_path}/listops looks like a data set of recipes/listops/run.sh" in result.stderr
+
+
+def test_a_dataset_generated_with_other_settings_is_refused(tmp_path):
+    generate("code_execution", tmp_path / "run" / "data", "--num-vars", "3", "--num-statements", "20")
+    # The recipe's own RUN_DIR/data: every setting must match (here --num-vars, default 5).
+    own = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--setting", "small", "--out", str(tmp_path / "run"))
+    assert own.returncode == 1
+    assert (f"{tmp_path}/run/data was generated with --num-vars 3 ({tmp_path}/run/data/generation.txt), not "
+            f"--num-vars 5: use another --out, or delete {tmp_path}/run/data to generate it anew") in own.stderr
+    # --data: the generator options given on the command line must match.
+    given = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--num-vars", "5", "--data", str(tmp_path / "run" / "data"),
+                       "--out", str(tmp_path / "other"))
+    assert given.returncode == 1
+    assert "give --data a data set generated with --num-vars 5, or leave --num-vars out" in given.stderr
+    assert sorted(os.listdir(tmp_path)) == ["run"] and os.listdir(tmp_path / "run") == ["data"]
+
+
+def test_small_refuses_zero_epochs(tmp_path):
+    result = run_script(os.path.join(RECIPES, "code_execution", "small.sh"), str(tmp_path / "out"), MAX_EPOCH="0")
+    assert result.returncode == 1
+    assert "MAX_EPOCH must be a whole number >= 1 (epochs per model; fairseq reads 0 as no limit)" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_scripts_print_their_usage():

@@ -49,3 +49,8 @@ def test_atari_recipe_usage_errors(tmp_path):
     assert result.returncode == 2 and "--games and --cores are required" in result.stderr
     result = run_script("recipes/rl/atari.sh", str(tmp_path), "--gmaes", "Pong")
     assert result.returncode == 2 and "unknown option --gmaes" in result.stderr
+    result = run_script("recipes/rl/atari.sh", str(tmp_path), "--cores", "lstm", "--games")
+    assert result.returncode == 1 and "error: --games needs a value" in result.stderr
+    result = run_script("recipes/rl/atari.sh", str(tmp_path), "--games", "Pong", "--cores", "lstm", "--actors", "-1")
+    assert result.returncode == 1 and "error: --actors must be a whole number >= 0" in result.stderr
+    assert os.listdir(tmp_path) == []

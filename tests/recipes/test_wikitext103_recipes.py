@@ -2,13 +2,15 @@
 
 import os
 import re
+import shutil
 
 import pytest
+import torch
 
-from recipe_helpers import REPO_ROOT, assert_png, load_script, read_tensorboard_scalars, run_script
+from recipe_helpers import (REPO_ROOT, SHARED_DATA, assert_png, held_lock, load_script, read_tensorboard_scalars,
+                            run_script, stand_in)
 
 RECIPES = os.path.join(REPO_ROOT, "recipes", "wikitext103")
-SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data", "wikitext-2")
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +51,37 @@ def test_mini_figure_follows_the_training_logs_which_tensorboard_also_holds(mini
     assert_png(mini_run / "figure.png")
 
 
-def test_rerun_resumes_and_a_different_configuration_is_refused(mini_run):
+def updates_of(run_dir):
+    checkpoint = torch.load(os.path.join(run_dir, "checkpoints", "checkpoint_last.pt"), map_location="cpu",
+                            weights_only=False)
+    return checkpoint["optimizer_history"][-1]["num_updates"]
+
+
+def test_rerun_resumes_and_a_different_configuration_is_refused(mini_run, tmp_path):
     data, run_dir = str(mini_run / "data-bin"), str(mini_run / "runs" / "delta_net_truncated")
-    # "delta" is the old spelling of delta_net: the same run, resumed
-    same = run_script(os.path.join(RECIPES, "train.sh"), "--model", "delta", "--size", "tiny", "--gpus", "0",
-                      "--data", data, "--out", run_dir, "--max-update", "6", "--", "--decoder-embed-dim", "32",
-                      "--validate-interval-updates", "2")
+    # "delta" is the old spelling of delta_net: the same run, finished (fairseq-train would add an update)
+    def command(out, max_update):
+        return [os.path.join(RECIPES, "train.sh"), "--model", "delta", "--size", "tiny", "--gpus", "0", "--data", data,
+                "--out", str(out), "--max-update", max_update, "--", "--decoder-embed-dim", "32",
+                "--validate-interval-updates", "2"]
+    same = run_script(*command(run_dir, "6"))
     assert same.returncode == 0, same.stderr[-2000:]
-    assert re.search(r"Loaded checkpoint .*checkpoint_last.pt \(epoch \d+ @ 6 updates\)", same.stdout)
+    assert f"{run_dir} holds a finished run (6 updates of 6): nothing to train" in same.stdout
+    assert updates_of(run_dir) == 6
     other = run_script(os.path.join(RECIPES, "train.sh"), "--model", "rdn", "--size", "tiny", "--gpus", "0",
                        "--data", data, "--out", run_dir)
     assert other.returncode == 1
     assert f"{run_dir} holds another run (model=delta_net" in other.stderr
+
+    # The same run stopped at 6 of 8 updates: it resumes from its last checkpoint.
+    stopped = tmp_path / "stopped"
+    shutil.copytree(run_dir, stopped)
+    config = (stopped / "run_config.txt").read_text()
+    (stopped / "run_config.txt").write_text(config.replace("max_update=6", "max_update=8"))
+    resumed = run_script(*command(stopped, "8"))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert re.search(r"Loaded checkpoint .*checkpoint_last.pt \(epoch \d+ @ 6 updates\)", resumed.stdout)
+    assert updates_of(stopped) == 8
 
 
 def test_collect_puts_the_paper_numbers_beside_small_runs(tmp_path):
@@ -155,3 +176,130 @@ def test_prepare_binarizes_when_the_count_check_is_skipped(tmp_path):
 def test_eval_needs_a_trained_run(tmp_path):
     result = run_script(os.path.join(RECIPES, "eval.sh"), "--data", str(tmp_path), "--out", str(tmp_path))
     assert result.returncode == 1 and "run_config.txt not found" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--gpus", "abc"], "--gpus must be a whole number >= 0 (the number of GPUs; 0: the CPU), got 'abc'"),
+    (["--gpus", "-1"], "--gpus must be a whole number >= 0 (the number of GPUs; 0: the CPU), got '-1'"),
+    (["--batch-per-gpu", "0"], "--batch-per-gpu must be a whole number >= 1 (segments per GPU and step), got '0'"),
+    (["--max-update", "0"], "--max-update must be a whole number >= 1 (fairseq reads 0 as no limit), got '0'"),
+    (["--max-update", "1e5"], "--max-update must be a whole number >= 1 (fairseq reads 0 as no limit), got '1e5'"),
+    (["--gpus", "--dry-run"], "--gpus needs a value (got the option --dry-run)"),
+    (["--out"], "--out needs a value"),
+    (["--", "--max-epoch", "0"], "--max-epoch must be a whole number >= 1 (fairseq reads 0 as no limit), got '0'"),
+])
+def test_train_names_bad_numbers_and_missing_values(tmp_path, args, message):
+    result = run_script(os.path.join(RECIPES, "train.sh"), "--model", "delta_net", "--size", "tiny",
+                        "--data", str(tmp_path), "--out", str(tmp_path / "out"), *args)
+    assert result.returncode == 1 and f"error: {message}" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_run_that_never_wrote_a_checkpoint_is_taken_over(mini_run, tmp_path):
+    run_dir = tmp_path / "run"
+    command = [os.path.join(RECIPES, "train.sh"), "--model", "delta_net", "--size", "tiny", "--gpus", "0",
+               "--data", str(mini_run / "data-bin"), "--out", str(run_dir), "--max-update", "1", "--",
+               "--decoder-embed-dim", "32"]
+    typo = run_script(*command, "--decoder-layerz", "1")
+    assert typo.returncode != 0 and "unrecognized arguments: --decoder-layerz 1" in typo.stdout
+    fixed = run_script(*command, "--decoder-layers", "1")
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert re.search(rf"note: taking over {run_dir}: its run \(model=delta_net .* extra=--decoder-embed-dim 32 "
+                     rf"--decoder-layerz 1\) never wrote a checkpoint; its files are in {run_dir}/abandoned-",
+                     fixed.stderr)
+    [abandoned] = run_dir.glob("abandoned-*")
+    assert "unrecognized arguments" in (abandoned / "train.log").read_text()
+    assert "unrecognized arguments" not in (run_dir / "train.log").read_text()
+    assert (run_dir / "run_config.txt").read_text().endswith("extra=--decoder-embed-dim 32 --decoder-layers 1\n")
+    assert (run_dir / "checkpoints" / "checkpoint_last.pt").exists()
+
+
+def test_a_run_directory_is_locked_for_the_whole_run(mini_run, tmp_path):
+    run_dir = tmp_path / "run"
+    command = [os.path.join(RECIPES, "train.sh"), "--model", "delta_net", "--size", "tiny", "--gpus", "0",
+               "--data", str(mini_run / "data-bin"), "--out", str(run_dir)]
+    # A stand-in fairseq-train reports whether the run directory is locked while it runs.
+    fake = stand_in(tmp_path / "bin", "fairseq-train", f"flock -n {run_dir}/.lock true && echo unlocked || echo locked\n")
+    assert run_script(*command, path_first=[fake]).stdout == "locked\n"
+    with held_lock(run_dir / ".lock"):  # a run still going there
+        second = run_script(*command, path_first=[fake])
+    assert second.returncode == 1
+    assert f"error: {run_dir} is in use by another run (process " in second.stderr
+    assert "recipes/wikitext103/train.sh): wait for it to end, or pick another directory" in second.stderr
+    assert second.stdout == ""
+
+
+@pytest.mark.parametrize("config, args, message", [
+    ("task=code_execution model=lstm setting=small data=/d max_epoch=2 seed=1 extra=", [],
+     "{out} is a run of recipes/code_execution/run.sh (task=code_execution), which scores its checkpoint itself"),
+    ("model=delta_net size=tiny mode=truncated", ["--split", "bogus"], "unknown split 'bogus'; choose test or valid"),
+    ("model=delta_net size=tiny mode=truncated", ["--split"], "--split needs a value"),
+    ("model=delta_net size=tiny mode=truncated", ["--gpus", "two"], "--gpus must be a whole number >= 0"),
+])
+def test_eval_names_what_it_cannot_score(tmp_path, config, args, message):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run_config.txt").write_text(config + "\n")
+    result = run_script(os.path.join(RECIPES, "eval.sh"), "--data", str(tmp_path), "--out", str(tmp_path / "run"),
+                        *args)
+    assert result.returncode == 1 and message.format(out=tmp_path / "run") in result.stderr
+
+
+def write_raw(raw, first_line=0, lines=40):
+    raw.mkdir(exist_ok=True)
+    with open(os.path.join(SHARED_DATA, "wiki.valid.tokens")) as source:
+        text = "".join(source.readlines()[first_line:first_line + lines])
+    for split in ("train", "valid", "test"):
+        (raw / f"wiki.{split}.tokens").write_text(text)
+
+
+def test_prepare_keeps_its_data_and_refuses_data_made_from_other_files(tmp_path):
+    write_raw(tmp_path / "raw")
+    prepare = [os.path.join(RECIPES, "prepare.sh"), str(tmp_path / "raw"), str(tmp_path / "bin"), "--skip-count-check"]
+    assert run_script(*prepare).returncode == 0
+    assert "was made from these files: keeping it" in run_script(*prepare).stdout
+    write_raw(tmp_path / "raw", first_line=40)
+    other = run_script(*prepare)
+    assert other.returncode == 1
+    assert f"{tmp_path}/bin was made from other files (RAW_DIR={tmp_path}/raw) than those in" in other.stderr
+
+
+def test_prepare_redoes_an_interrupted_run(tmp_path):
+    write_raw(tmp_path / "raw")
+    prepare = [os.path.join(RECIPES, "prepare.sh"), str(tmp_path / "raw"), str(tmp_path / "bin"), "--skip-count-check"]
+    killed = stand_in(tmp_path / "fake", "fairseq-preprocess",
+                      'while [ $# -gt 0 ]; do [ "$1" = --destdir ] && dest=$2; shift; done\n'
+                      'echo "a 1" > "$dest/dict.txt"; kill -KILL $PPID; sleep 1\n')
+    assert run_script(*prepare, path_first=[killed]).returncode != 0
+    assert not (tmp_path / "bin").exists() and list(tmp_path.glob("bin.partial.*"))
+    result = run_script(*prepare)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "bin" / "test.bin").exists() and not list(tmp_path.glob("bin.partial.*"))
+
+    (tmp_path / "old").mkdir()  # what an older version left when interrupted: no test split
+    (tmp_path / "old" / "dict.txt").write_text("a 1\n")
+    incomplete = run_script(os.path.join(RECIPES, "prepare.sh"), str(tmp_path / "raw"), str(tmp_path / "old"),
+                            "--skip-count-check")
+    assert incomplete.returncode == 1 and f"{tmp_path}/old is incomplete" in incomplete.stderr
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip"])
+def test_prepare_leaves_no_download_behind_when_it_fails(tmp_path, content):
+    url = f"file://{tmp_path}/wikitext-103.zip"
+    if content is not None:
+        (tmp_path / "wikitext-103.zip").write_bytes(content)
+    (tmp_path / "tmp").mkdir()
+    result = run_script(os.path.join(RECIPES, "prepare.sh"), str(tmp_path / "raw"), str(tmp_path / "bin"),
+                        "--url", url, TMPDIR=str(tmp_path / "tmp"))
+    assert result.returncode == 1
+    assert ("download of" if content is None else "is not a zip holding") in result.stderr
+    assert os.listdir(tmp_path / "tmp") == [] and os.listdir(tmp_path / "raw") == [".download.lock"]
+
+
+def test_prepare_names_an_empty_file_and_a_missing_url(tmp_path):
+    write_raw(tmp_path / "raw")
+    (tmp_path / "raw" / "wiki.valid.tokens").write_text("")
+    empty = run_script(os.path.join(RECIPES, "prepare.sh"), str(tmp_path / "raw"), str(tmp_path / "bin"),
+                       "--skip-count-check")
+    assert empty.returncode == 1 and "wiki.valid.tokens is empty (no words)" in empty.stderr
+    no_url = run_script(os.path.join(RECIPES, "prepare.sh"), str(tmp_path / "raw"), str(tmp_path / "bin"), "--url")
+    assert no_url.returncode == 1 and "error: --url needs a value" in no_url.stderr
