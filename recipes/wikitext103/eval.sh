@@ -5,14 +5,16 @@
 #
 # Always: the sliding window of the paper (each token scored with 255 (small) /
 # 383 (medium) tokens of context; 64 for the tiny CPU size, for speed). For
-# runs trained with --mode full, also the whole split as one stream with the
-# fast weights carried through it. Each evaluation's log goes to
-# RUN_DIR/eval_<split>_<kind>.log and its perplexity to RUN_DIR/results.txt.
+# runs trained with --mode full, also the fast weights carried: through the whole
+# split as one stream (carried_state, the paper's evaluation), and through rows no
+# longer than the training rows (carried_state_rows: within the lengths the model
+# was trained on). Each evaluation's log goes to RUN_DIR/eval_<split>_<kind>.log
+# and its perplexity to RUN_DIR/results.txt.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PLUGIN=$(cd "$HERE/../../fwp_plugin" && pwd)
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 # shellcheck source=../lib/common.sh
 source "$HERE/../lib/common.sh"
 
@@ -77,4 +79,16 @@ evaluate sliding_window --task language_modeling --tokens-per-sample "$SEGMENT" 
   --context-window "$CONTEXT" --batch-size 8
 if [ "$MODE" = full ]; then
   evaluate carried_state --task language_modeling_carried_state --tokens-per-sample "$SEGMENT" --batch-size 1
+  # Training cut the train split into segments_per_update rows; cut this split into rows no longer.
+  ROWS=$(python - "$DATA" "$SPLIT" "$(read_config segments_per_update)" <<'PYTHON'
+import math, sys
+from fairseq.data import data_utils
+data, split, training_rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
+datasets = {name: data_utils.load_indexed_dataset(f"{data}/{name}") for name in ("train", split)}
+tokens = {name: int(dataset.sizes.sum()) for name, dataset in datasets.items()}  # (sizes live in their mmap)
+print(math.ceil(tokens[split] / ((tokens["train"] - 1) // training_rows)))
+PYTHON
+  )
+  evaluate carried_state_rows --task language_modeling_carried_state --tokens-per-sample "$SEGMENT" \
+    --batch-size "$ROWS"
 fi

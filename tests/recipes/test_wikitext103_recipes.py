@@ -33,6 +33,7 @@ def test_mini_table_has_every_evaluation(mini_run):
         ("delta_net", "truncated", "sliding window"),
         ("rdn", "full", "sliding window"),
         ("rdn", "full", "carried state"),
+        ("rdn", "full", "carried state rows"),
     }
     assert all(1 < float(ppl) < 1e5 for *_, valid, test in rows for ppl in (valid, test))
 
@@ -89,10 +90,13 @@ def test_collect_puts_the_paper_numbers_beside_small_runs(tmp_path):
     run_dir.mkdir()
     (run_dir / "run_config.txt").write_text("model=delta_rnn size=small mode=full segments_per_update=96\n")
     (run_dir / "results.txt").write_text("split=valid eval=carried_state ppl=31.9\n"
-                                         "split=test eval=carried_state ppl=32.7\n")
+                                         "split=test eval=carried_state ppl=32.7\n"
+                                         "split=test eval=sliding_window ppl=34.0\n")
     result = run_script(os.path.join(RECIPES, "collect.py"), str(run_dir))
     assert result.returncode == 0, result.stderr
     assert "| delta_rnn | small | full | carried state | 31.9 | 32.7 | 32.8 |" in result.stdout
+    # the paper's full-context number is a carried-state one: none beside the sliding window
+    assert "| delta_rnn | small | full | sliding window |  | 34.0 |  |" in result.stdout
 
 
 def test_collect_figure_draws_the_curves_and_the_test_perplexities_beside_the_paper(tmp_path):
@@ -122,7 +126,7 @@ def test_collect_figure_draws_the_curves_and_the_test_perplexities_beside_the_pa
     assert line.get_label() == "delta_rnn_full" and line.get_xydata().tolist() == [[50, 530.04], [100, 294.07]]
     ours, paper = tests.containers
     assert [bar.get_width() for bar in ours] == [32.7, 34.0, 250.1]
-    assert [bar.get_width() for bar in paper] == [32.8, 32.8]  # the paper's number only beside the small run
+    assert [bar.get_width() for bar in paper] == [32.8]  # only beside the small run's carried-state row
     assert [label.get_text() for label in tests.get_yticklabels()] == [
         "delta_rnn_full, carried state", "delta_rnn_full, sliding window", "delta_net_tiny, sliding window"]
 
