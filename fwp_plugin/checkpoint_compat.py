@@ -2,10 +2,12 @@
 loading would ignore.
 
 torch >= 2.6 loads with ``weights_only=True``; older fairseq checkpoints keep
-an ``argparse.Namespace`` of options and numpy scalars in their metadata,
-which that loader rejects ("Unsupported global"). Importing the plugin
-allow-lists exactly those classes, so ``fairseq-eval-lm --user-dir ...``
-loads such checkpoints with no environment variable set.
+an ``argparse.Namespace`` of options and numpy scalars in their metadata, and
+fairseq's resume of a data-parallel run sends the loaded state, config
+included, through torch.save/torch.load between workers; that loader rejects
+them ("Unsupported global"). Importing the plugin allow-lists exactly those
+classes, so such checkpoints load and such runs resume with no environment
+variable set.
 
 ``fairseq-validate DATA --task code_execution --path listops.pt`` hands its
 command line to the checkpoint loader as overrides, but fairseq builds the
@@ -22,17 +24,28 @@ is always the behaviour from before the option existed
 """
 
 import argparse
+import collections
 import functools
+import typing
 
 import numpy
 import torch
 
 
 def fairseq_checkpoint_globals():
-    """The non-tensor classes found in fairseq checkpoints."""
+    """The non-tensor classes found in fairseq checkpoints: a Namespace of options and numpy
+    scalars in older ones; the config (omegaconf containers and nodes) in the state fairseq
+    sends from the first worker to the others when a data-parallel run resumes
+    (``fairseq.distributed.utils.broadcast_object`` reloads it with torch.load)."""
+    from omegaconf import DictConfig, ListConfig, nodes
+    from omegaconf.base import ContainerMetadata, Metadata
+
     scalar_module = getattr(numpy, "_core", None) or numpy.core
     numpy_dtypes = [type(numpy.dtype(kind)) for kind in ("float16", "float32", "float64", "int32", "int64", "bool")]
-    return [argparse.Namespace, scalar_module.multiarray.scalar, numpy.dtype, *numpy_dtypes]
+    omegaconf_classes = [DictConfig, ListConfig, ContainerMetadata, Metadata, nodes.AnyNode, nodes.StringNode,
+                         nodes.IntegerNode, nodes.FloatNode, nodes.BooleanNode, nodes.EnumNode,
+                         typing.Any, collections.defaultdict, dict, list, int, float, bool, str]
+    return [argparse.Namespace, scalar_module.multiarray.scalar, numpy.dtype, *numpy_dtypes, *omegaconf_classes]
 
 
 def allow_fairseq_checkpoint_globals() -> None:
@@ -69,7 +82,8 @@ def fill_missing_model_options(state: dict) -> None:
     model = ARCH_MODEL_NAME_REGISTRY.get(model_cfg.get("_name"), model_cfg.get("_name"))
     if model not in ("fwp_lm", "fwp_tagger"):
         return
-    defaults = OmegaConf.to_container(OmegaConf.structured(MODEL_DATACLASS_REGISTRY[model]), resolve=False)
+    defaults = OmegaConf.to_container(OmegaConf.structured(MODEL_DATACLASS_REGISTRY[model]), resolve=False,
+                                      enum_to_str=True)  # plain values: the state is pickled again on resume
     with open_dict(model_cfg):
         for name, value in defaults.items():
             if name not in model_cfg and not (isinstance(value, str) and value.startswith("${")):

@@ -72,7 +72,7 @@ done
 source_of() {  # source_of TEXT_DIR: the checksum lines of its train, valid and test text
   (cd "$1" && md5sum train.txt valid.txt test.txt)
 }
-printf '# DATA_DIR=%s TRAIN_LINES=%s EVAL_LINES=%s\n%s\n' "$(cd "$DATA_DIR" && pwd)" "${TRAIN_LINES:-all}" \
+printf '# DATA_DIR=%s TRAIN_LINES=%s EVAL_LINES=%s\n%s\n' "$(cd "$DATA_DIR" && pwd -P)" "${TRAIN_LINES:-all}" \
   "${EVAL_LINES:-all}" "$(source_of "$text")" > "$text/source.txt"
 complete() {  # complete DATA_BIN: whether fairseq-preprocess finished writing it
   local file

@@ -13,13 +13,16 @@ from fairseq.logging import metrics
 
 
 def summed(logging_outputs: List[Dict], key: str) -> float:
-    return sum(log.get(key, 0) for log in logging_outputs)
+    """The sum of ``key`` over the logs, as a float (data-parallel syncs hand back tensors)."""
+    return float(sum(log.get(key, 0) for log in logging_outputs))
 
 
 def log_loss(logging_outputs: List[Dict]) -> None:
-    """``loss``: the summed cross-entropy per ``sample_size``, in bits (fairseq's convention)."""
+    """``loss``: the summed cross-entropy per ``sample_size``, in bits (fairseq's convention);
+    nothing when no position was scored (a worker's empty share)."""
     sample_size = summed(logging_outputs, "sample_size")
-    metrics.log_scalar("loss", summed(logging_outputs, "loss") / sample_size / math.log(2), sample_size, round=3)
+    if sample_size > 0:
+        metrics.log_scalar("loss", summed(logging_outputs, "loss") / sample_size / math.log(2), sample_size, round=3)
 
 
 def log_percentage(name: str, count_key: str, total_key: str, logging_outputs: List[Dict]) -> None:

@@ -78,6 +78,13 @@ class AlgorithmicTask(FairseqTask, ABC):
         would be scored on 8 and one of 5 on none. Every example is scored, always."""
         return super().get_batch_iterator(dataset, **{**kwargs, "required_batch_size_multiple": 1})
 
+    def valid_step(self, sample, model, criterion):
+        """fairseq's valid_step; an empty batch (a worker's empty share of a split in data-parallel
+        fairseq-validate, which has no dummy batch as training has) scores nothing and logs nothing."""
+        if not sample:
+            return torch.zeros(()), 0, {}
+        return super().valid_step(sample, model, criterion)
+
     def data_path(self, name: str) -> str:
         return os.path.join(self.cfg.data, name)
 

@@ -316,10 +316,13 @@ def test_a_complete_data_set_is_never_overwritten(tmp_path, capsys, generator):
 
 
 def start_generator(out_dir):
-    """A ListOps run at the paper's size (several seconds of drawing) writing to ``out_dir``."""
+    """A ListOps run at the paper's size (several seconds of drawing) writing to ``out_dir``. Ctrl-C
+    works in it even when the tests run in a background job, whose children inherit SIGINT ignored
+    (Python then installs no KeyboardInterrupt handler)."""
     return subprocess.Popen(
         [sys.executable, "-m", "fwp_plugin.data.listops", "--depth", "15", "--out", str(out_dir)],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

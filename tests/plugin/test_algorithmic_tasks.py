@@ -164,6 +164,20 @@ def test_listops_criterion_reads_the_last_real_token(listops_dir):
     assert reduced_metrics(criterion, [logging_output])["acc"] == 66.67
 
 
+def test_data_parallel_sums_and_an_empty_share_are_scored(listops_dir):
+    """Workers' sums arrive as tensors (fairseq's stat sync), and a worker may get no batch at all."""
+    task = load_task(ListOpsTask, listops_dir)
+    criterion = ListOpsAccuracyCriterion(task)
+    loss, sample_size, empty_log = task.valid_step({}, None, criterion)
+    assert float(loss) == 0 and sample_size == 0 and empty_log == {}
+    worker_logs = [{"loss": torch.tensor(3.0), "sample_size": torch.tensor(4), "nsentences": torch.tensor(4),
+                    "correct": torch.tensor(3)}, {"loss": 1.0, "sample_size": 2, "nsentences": 2, "correct": 1},
+                   empty_log]
+    values = reduced_metrics(criterion, worker_logs)
+    assert values["acc"] == 66.67 and values["loss"] == pytest.approx(4.0 / 6 / math.log(2), abs=1e-3)
+    assert "loss" not in reduced_metrics(criterion, [empty_log])
+
+
 # --- bad input -----------------------------------------------------------------
 
 def edit_line(path, number, edit):

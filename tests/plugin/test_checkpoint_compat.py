@@ -3,6 +3,7 @@ gives options added since a checkpoint was written their defaults, and makes loa
 refuse a --task it would ignore."""
 
 import argparse
+import io
 import sys
 
 import numpy
@@ -109,6 +110,13 @@ def test_a_checkpoint_from_before_an_option_keeps_its_behaviour(tmp_path):
                 "lr_scheduler_state": {}, "num_updates": 1}]
     torch.save({"cfg": saved, "model": weights, "optimizer_history": history, "extra_state": {}},
                tmp_path / "old.pt")
+
+    # What a data-parallel resume sends from the first worker to the others (broadcast_object):
+    state = checkpoint_utils.load_checkpoint_to_cpu(str(tmp_path / "old.pt"))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    assert torch.load(buffer, map_location="cpu")["cfg"].model._name == "fwp_delta_net_tiny"  # weights_only
 
     (loaded,), loaded_cfg, _ = checkpoint_utils.load_model_ensemble_and_task([str(tmp_path / "old.pt")])
     assert loaded_cfg.model.sumnorm_eps == 1e-6 and loaded.decoder.layers[0].fast_weight.feature_map.sumnorm_eps == 1e-6
