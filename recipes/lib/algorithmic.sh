@@ -53,10 +53,14 @@ case $SETTING in
          fi ;;
   *) die "unknown setting '$SETTING'; choose paper or small" ;;
 esac
+# FIXED_GENERATOR_FLAGS: what every data set of the recipe has, --data included (ListOps: the published
+# sampler; data sets from before it, drawn by the capped one, are refused).
+FIXED_GENERATOR_FLAGS=()
 case $TASK in
   code_execution) BEST_METRIC=seq_acc
                   GENERATOR_FLAGS=(--num-vars "$NUM_VARS" --semantics "$SEMANTICS" --num-statements "$STATEMENTS") ;;
-  listops) BEST_METRIC=acc; GENERATOR_FLAGS=(--depth "$DEPTH") ;;
+  listops) BEST_METRIC=acc; FIXED_GENERATOR_FLAGS=(--sampler published)
+           GENERATOR_FLAGS=(--depth "$DEPTH" "${FIXED_GENERATOR_FLAGS[@]}") ;;
   *) die "unknown task '$TASK'; choose code_execution or listops" ;;
 esac
 MAX_EPOCH=${MAX_EPOCH:-$EPOCHS}
@@ -81,7 +85,7 @@ case $TASK in
   listops) COLUMNS=(src label) DICTIONARIES=(dict.src.txt) OTHER=code_execution OTHER_COLUMN=tgt ;;
 esac
 check_data() {
-  local generation flag wanted found i j file expected
+  local generation flag wanted found i j file expected fix
   if [ -f "$DATA/generation.txt" ]; then
     read -r -a generation < "$DATA/generation.txt"
     [ "${generation[*]:0:3}" = "python -m fwp_plugin.data.$TASK" ] \
@@ -91,16 +95,22 @@ check_data() {
     if [ "$GENERATED" = 1 ]; then
       expected=("${GENERATOR_FLAGS[@]}" "${SPLIT_SIZES[@]}")
     else
-      expected=("${GIVEN_GENERATOR_FLAGS[@]}")
+      expected=("${GIVEN_GENERATOR_FLAGS[@]}" "${FIXED_GENERATOR_FLAGS[@]}")
     fi
     for (( i = 0; i < ${#expected[@]}; i += 2 )); do
       flag=${expected[i]} wanted=${expected[i + 1]} found=
       for (( j = 3; j < ${#generation[@]} - 1; j++ )); do
         [ "${generation[j]}" != "$flag" ] || found=${generation[j + 1]}
       done
+      if [ "$GENERATED" = 1 ]; then
+        fix="use another --out, or delete $DATA to generate it anew"
+      elif [[ " ${FIXED_GENERATOR_FLAGS[*]} " == *" $flag "* ]]; then
+        fix="recipes/$TASK/run.sh trains on data generated with $flag $wanted; give --data such a data set"
+      else
+        fix="give --data a data set generated with $flag $wanted, or leave $flag out"
+      fi
       [ "$found" = "$wanted" ] || die "$DATA was generated with $flag ${found:-(unset)} ($DATA/generation.txt)," \
-        "not $flag $wanted: $([ "$GENERATED" = 1 ] && echo "use another --out, or delete $DATA to generate it anew" \
-        || echo "give --data a data set generated with $flag $wanted, or leave $flag out")"
+        "not $flag $wanted: $fix"
     done
   fi
   for file in "${DICTIONARIES[@]}" {train,valid,test}."${COLUMNS[0]}" {train,valid,test}."${COLUMNS[1]}"; do

@@ -10,7 +10,7 @@ import pytest
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.mark.parametrize("generator", ["code_execution", "listops"])
+@pytest.mark.parametrize("generator", ["code_execution", "listops", "published_datasets"])
 def test_help_imports_no_fairseq_and_warns_nothing(generator):
     start = time.perf_counter()
     result = subprocess.run(

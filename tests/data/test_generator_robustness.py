@@ -49,10 +49,10 @@ def partial_dirs(directory):
     "options, message",
     [
         # the issue's command: full 5-ary trees of depth 12, about 300 million tokens each
-        (["--depth", "12", "--value-prob", "0", "--min-args", "5", "--max-args", "5"],
+        (["--depth", "12", "--value-prob", "0", "--min-args", "5", "--max-args", "5", "--sampler", "capped"],
          "no tree fits in --max-sample-tokens 10000: with --value-prob 0 every tree of depth 12 is a full tree"),
         (["--depth", "1000", "--min-args", "1", "--max-args", "1", "--value-prob", "0",
-          "--max-sample-tokens", "2000"],
+          "--max-sample-tokens", "2000", "--sampler", "capped"],
          "no tree fits in --max-sample-tokens 2000: "
          "the shortest tree of depth 1000 with --min-args 1 has 2001 tokens"),
         (["--depth", "10", "--max-sample-tokens", "0"],
@@ -83,10 +83,10 @@ def test_listops_fewest_tokens():
 def test_listops_bound_rejects_longer_trees_and_counts_them(tmp_path, capsys):
     rng, rejected = random.Random(0), Counter()
     for _ in range(200):
-        tokens = listops.to_tokens(listops.sample_tree(rng, 6, value_prob=0.5, max_tokens=60, rejected=rejected))
+        tokens = listops.to_tokens(listops.sample_tree(rng, 6, value_prob=0.6, max_tokens=60, rejected=rejected))
         assert len(tokens) <= 60 and listops.deepest_value_level(tokens) == 7
     assert rejected["too long"] > 0 and rejected["kept"] == 200
-    run_cli("listops", tmp_path / "out", "--depth", "6", "--value-prob", "0.5", "--max-sample-tokens", "60")
+    run_cli("listops", tmp_path / "out", "--depth", "6", "--value-prob", "0.6", "--max-sample-tokens", "60")
     assert max(len(line.split()) for line in (tmp_path / "out" / "train.src").read_text().splitlines()) <= 60
     assert "longer than --max-sample-tokens 60" in capsys.readouterr().out
 
@@ -127,7 +127,8 @@ def iterative_reference(tokens):
 @pytest.mark.parametrize("depth, max_tokens", [(1000, listops.DEFAULT_MAX_SAMPLE_TOKENS), (5000, 10001)])
 def test_deep_narrow_trees_need_no_recursion(depth, max_tokens):
     assert depth > sys.getrecursionlimit() // 2  # the recursive generator needed two frames per level
-    tree = listops.sample_tree(random.Random(0), depth, min_args=1, max_args=1, value_prob=0.0, max_tokens=max_tokens)
+    tree = listops.sample_tree(random.Random(0), depth, min_args=1, max_args=1, value_prob=0.0, max_tokens=max_tokens,
+                               sampler="capped")
     tokens = listops.to_tokens(tree)
     assert len(tokens) == 2 * depth + 1
     assert listops.deepest_value_level(tokens) == depth + 1
@@ -135,7 +136,8 @@ def test_deep_narrow_trees_need_no_recursion(depth, max_tokens):
 
 
 def test_deep_narrow_trees_from_the_command_line(tmp_path, capsys):
-    run_cli("listops", tmp_path / "out", "--depth", "1000", "--min-args", "1", "--max-args", "1", "--value-prob", "0")
+    run_cli("listops", tmp_path / "out", "--depth", "1000", "--min-args", "1", "--max-args", "1", "--value-prob", "0",
+            "--sampler", "capped")
     assert "depth check: ok, every tree has depth 1000" in capsys.readouterr().out
     sources = (tmp_path / "out" / "train.src").read_text().splitlines()
     labels = (tmp_path / "out" / "train.label").read_text().splitlines()
@@ -146,44 +148,44 @@ def test_deep_narrow_trees_from_the_command_line(tmp_path, capsys):
 # --- same seed, same data as before ------------------------------------------
 
 
-def recursive_grow_node(rng, level, cap, operators, min_args, max_args, value_prob):
-    """The generator's former recursive tree growth, kept as the reference for the RNG call order."""
-    if level == cap or rng.random() < value_prob:
+def recursive_grow_node(rng, level, last_level, operators, min_args, max_args, value_prob):
+    """The published generator's tree growth (nyu_listops.generate_tree), recursive, as the reference
+    for the random draws and their order: u for every node above ``last_level``, then a digit, or the
+    number of arguments, the arguments and the name last."""
+    if level == last_level or (rng.random() > 1.0 - value_prob and level > 1):
         return rng.choice(listops.VALUES), level
-    return recursive_grow_operator(rng, level, cap, operators, min_args, max_args, value_prob)
-
-
-def recursive_grow_operator(rng, level, cap, operators, min_args, max_args, value_prob):
-    name = rng.choice(operators)
     children, deepest = [], level
     for _ in range(rng.randint(min_args, max_args)):
-        child, child_deepest = recursive_grow_node(rng, level + 1, cap, operators, min_args, max_args, value_prob)
+        child, child_deepest = recursive_grow_node(rng, level + 1, last_level, operators, min_args, max_args,
+                                                   value_prob)
         children.append(child)
         deepest = max(deepest, child_deepest)
-    return (name, tuple(children)), deepest
+    return (rng.choice(operators), tuple(children)), deepest
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_iterative_growth_draws_like_the_recursive_one(seed):
     settings = random.Random(100 + seed)
     for _ in range(40):
-        cap = settings.randint(2, 9)
+        last_level = settings.randint(2, 9)
         operators = tuple(settings.sample(sorted(listops.OPERATORS), settings.randint(1, 6)))
         min_args = settings.randint(1, 4)
-        args = (cap, operators, min_args, settings.randint(min_args, 5), settings.choice([0.0, 0.3, 0.6, 0.75, 1.0]))
+        args = (last_level, operators, min_args, settings.randint(min_args, 5),
+                settings.choice([0.0, 0.3, 0.6, 0.75, 1.0]))
         old, new = random.Random(seed), random.Random(seed)
-        assert listops.grow_tree(new, *args, max_tokens=10**9) == recursive_grow_operator(old, 1, *args)
+        assert listops.grow_tree(new, *args, max_tokens=10**9) == recursive_grow_node(old, 1, *args)
         assert new.getstate() == old.getstate()  # the same random numbers were used up
 
 
 # sha256 of the split and dictionary files as the generators wrote them before the size bound, the
-# iterative trees and the whole-or-nothing output were added (TINY split sizes)
+# iterative trees and the whole-or-nothing output were added (TINY split sizes); ListOps's since
+# 2026-11-30, when its default sampler became the published one, drawing in the published order
 PINNED = [
     ("listops", ["--depth", "4", "--operators", "MIN", "MAX", "FIRST", "MED", "SM", "LAST", "--seed", "7"],
-     "506583e51d6b4d56026b61d441d512f9d7699e47cb0e27f508c2073ded70d1f9"),
-    ("listops", ["--depth", "15", "--seed", "1"], "5cf1b9ede44ce19e094e18f77e01085c2d491eafdf3b29f3ed0372b625c01189"),
-    ("listops", ["--depth", "6", "--min-args", "1", "--max-args", "3", "--value-prob", "0.3", "--seed", "2"],
-     "640d0a0bfd039fee42f8a4f4b30b282d3763135f9d47e2208e65adcf3e2c3865"),
+     "89de3e543726f0f2ee35a05822fff4b4df52f384e815eb25029d472461b62ed7"),
+    ("listops", ["--depth", "15", "--seed", "1"], "915eb566fef92104b2af6bb878d6a39c93f40bf536d06507826c88a95c721a0c"),
+    ("listops", ["--depth", "6", "--min-args", "1", "--max-args", "3", "--value-prob", "0.3", "--seed", "2",
+                 "--sampler", "capped"], "0b454eb19ada7cb7a4c61205186784e47f29fe4dbc3d6177be8b95cda51f13bf"),
     ("code_execution", ["--num-vars", "5", "--num-statements", "30", "--seed", "7"],
      "979cb19f41faeeef9f80f8c59b68462d57cf8a0054be92e7e5c24b98641c41f3"),
     ("code_execution", ["--num-vars", "3", "--semantics", "published", "--seed", "1"],

@@ -1,13 +1,15 @@
-"""fwp_plugin.data.listops: labels checked by an independent evaluator, exact depth, files, CLI."""
+"""fwp_plugin.data.listops: labels checked by an independent evaluator, the published sampler's
+acceptance rule, exact depth, files, statistics, CLI."""
 
 import os
 import random
+import re
 import statistics
 from collections import Counter
 
 import pytest
 
-from fwp_plugin.data import listops
+from fwp_plugin.data import dataset_files, listops
 
 ALL_OPERATORS = ["MIN", "MAX", "FIRST", "MED", "SM", "LAST"]
 REFERENCE_OPERATORS = {
@@ -83,13 +85,66 @@ def test_hand_written_trees(tree, tokens, value):
     assert reference_evaluate(tokens)[0] == value
 
 
-@pytest.mark.parametrize("depth", [1, 2, 5, 10, 13])
-def test_exact_depth(depth):
+@pytest.mark.parametrize("sampler", listops.SAMPLERS)
+@pytest.mark.parametrize("depth", [1, 2, 5, 10, 13, 19])
+def test_exact_depth(depth, sampler):
     rng = random.Random(depth)
     for _ in range(20):
-        line = " ".join(listops.to_tokens(listops.sample_tree(rng, depth)))
+        line = " ".join(listops.to_tokens(listops.sample_tree(rng, depth, sampler=sampler)))
         assert reference_evaluate(line)[1] == depth
         assert listops.deepest_value_level(line.split()) == depth + 1
+
+
+def free_tree(rng, level=1):
+    """(tree, level of its deepest value) grown as the published generator grows it: below the root a value
+    with probability 0.75 (u > 0.25), every node at level 20 a value, 2..5 arguments, the name drawn last."""
+    if level == 20 or (rng.random() > 0.25 and level > 1):
+        return rng.choice(range(10)), level
+    children = [free_tree(rng, level + 1) for _ in range(rng.randint(2, 5))]
+    return (rng.choice(["MIN", "MAX", "FIRST"]), tuple(tree for tree, _ in children)), max(d for _, d in children)
+
+
+@pytest.mark.parametrize("depth", [2, 4])
+def test_published_sampler_keeps_a_free_tree_of_the_depth_and_rejects_any_other(depth):
+    """From the same random state, one draw keeps exactly the tree that grows freely when its deepest value
+    is at level depth + 1; a deeper one is rejected, never cut (the capped sampler would keep it cut)."""
+    outcomes = Counter()
+    for seed in range(400):
+        tree, deepest = free_tree(random.Random(seed))
+        rejected = Counter()
+        try:
+            drawn = listops.sample_tree(random.Random(seed), depth, max_attempts=1, rejected=rejected)
+        except dataset_files.GenerationError:
+            drawn = None
+        outcome = "kept" if deepest == depth + 1 else "too deep" if deepest > depth + 1 else "too shallow"
+        assert rejected == {outcome: 1}
+        assert drawn == (tree if outcome == "kept" else None)
+        outcomes[outcome] += 1
+    assert min(outcomes.values()) >= 10, outcomes  # every case is exercised
+
+
+def test_the_capped_sampler_cuts_deeper_trees_and_keeps_them():
+    rng, rejected = random.Random(0), Counter()
+    for _ in range(300):
+        listops.sample_tree(rng, 3, sampler="capped", rejected=rejected)
+    assert rejected["too deep"] == 0 and rejected["too shallow"] > 0
+
+    def mean_tokens(sampler):
+        rng = random.Random(1)
+        return statistics.fmean(len(listops.to_tokens(listops.sample_tree(rng, 6, sampler=sampler)))
+                                for _ in range(400))
+    # the cut trees are kept: longer trees than the published distribution (57 against 46 tokens here)
+    assert mean_tokens("capped") > 1.15 * mean_tokens("published")
+
+
+def test_published_depth_limit_and_value_prob_0():
+    # level 20 holds values only: depth 19 is the deepest, reached with every node above it an operator
+    tree = listops.sample_tree(random.Random(0), 19, min_args=1, max_args=1, value_prob=0.0)
+    assert listops.deepest_value_level(listops.to_tokens(tree)) == 20
+    with pytest.raises(dataset_files.GenerationError, match="--depth 20 is out of the published sampler's reach"):
+        listops.sample_tree(random.Random(0), 20)
+    with pytest.raises(dataset_files.GenerationError, match="depth 5 is unreachable with --value-prob 0"):
+        listops.sample_tree(random.Random(0), 5, value_prob=0.0)
 
 
 def test_depth_1_is_a_flat_list():
@@ -102,15 +157,40 @@ def test_depth_1_is_a_flat_list():
 
 def test_nodes_at_the_depth_cap_are_values():
     # no values above the cap: every operator has exactly 2 arguments, all the way down
-    tree = listops.sample_tree(random.Random(0), 3, min_args=2, max_args=2, value_prob=0.0)
+    tree = listops.sample_tree(random.Random(0), 3, min_args=2, max_args=2, value_prob=0.0, sampler="capped")
     tokens = listops.to_tokens(tree)
     assert sum(token.isdigit() for token in tokens) == 8 and len(tokens) == 7 * 2 + 8
 
 
-def test_same_seed_same_tree_other_seed_other_tree():
-    draw = lambda seed: listops.sample_tree(random.Random(seed), 8)  # noqa: E731
+@pytest.mark.parametrize("sampler", listops.SAMPLERS)
+def test_same_seed_same_tree_other_seed_other_tree(sampler):
+    draw = lambda seed: listops.sample_tree(random.Random(seed), 8, sampler=sampler)  # noqa: E731
     assert draw(3) == draw(3)
     assert draw(3) != draw(4)
+
+
+@pytest.mark.parametrize(
+    "tokens, message",
+    [
+        ("", "no tokens"),
+        ("3", "token 1 (3) is a value outside any operator"),
+        ("[MIN 3 ] ]", "token 4 (]) follows the end of the tree"),
+        ("[MIN 3 [MAX 1", "2 operator(s) lack their ]"),
+        ("[MIN ]", "token 2 (]) closes [MIN without arguments"),
+        ("[MIN 3 12 ]", "token 3 (12) is none of the digits, ] and the operators [MIN [MAX"),
+        ("[AVG 3 ]", "token 1 ([AVG) is none of"),
+    ],
+)
+def test_from_tokens_names_the_problem(tokens, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        listops.from_tokens(tokens.split())
+
+
+def test_from_tokens_inverts_to_tokens():
+    rng = random.Random(5)
+    for _ in range(50):
+        tree = listops.sample_tree(rng, rng.randint(1, 6), ALL_OPERATORS, min_args=1)
+        assert listops.from_tokens(listops.to_tokens(tree)) == tree
 
 
 # --- command line ------------------------------------------------------------
@@ -140,16 +220,37 @@ def test_cli_writes_every_file_and_prints_statistics(tmp_path, capsys):
     run_cli(tmp_path / "out", "--depth", "10")
     assert sorted(os.listdir(tmp_path / "out")) == sorted(FILES)
     out = capsys.readouterr().out
-    assert "split sizes: train 50, valid 10, test 10" in out
-    assert "source length (tokens): mean" in out
-    assert "labels: " in out
+    assert "published sampler" in out and "split sizes: train 50, valid 10, test 10" in out
     assert "depth check: ok, every tree has depth 10 (deepest value at level 11)" in out
     assert read_lines(tmp_path / "out" / "generation.txt") == [
         "python -m fwp_plugin.data.listops --depth 10 --operators MIN MAX FIRST --min-args 2 --max-args 5 "
-        "--value-prob 0.75 --max-attempts 100000 --max-sample-tokens 10000 "
+        "--value-prob 0.75 --sampler published --max-attempts 100000 --max-sample-tokens 10000 "
         "--train-size 50 --valid-size 10 --test-size 10 --seed 1 "
         f"--out {tmp_path / 'out'}"
     ]
+
+
+@pytest.mark.parametrize("sampler", listops.SAMPLERS)
+def test_cli_statistics_are_those_of_the_files_and_of_the_draws(tmp_path, capsys, sampler):
+    options = ["--depth", "5", "--seed", "3", "--sampler", sampler]
+    run_cli(tmp_path / "out", *options)
+    printed = dict(line.strip().split(": ", 1) for line in capsys.readouterr().out.splitlines()[1:])
+    lengths = [len(line.split()) for split in ("train", "valid", "test")
+               for line in read_lines(tmp_path / "out" / f"{split}.src")]
+    assert printed["source length (tokens)"] == (
+        f"mean {statistics.fmean(lengths):.1f}, sd {statistics.pstdev(lengths):.1f}, max {max(lengths)}")
+    labels = Counter(line for split in ("train", "valid", "test")
+                     for line in read_lines(tmp_path / "out" / f"{split}.label"))
+    assert printed["labels"] == ", ".join(f"{label}: {100 * labels[label] / 70:.1f}%" for label in sorted(labels))
+    # the rejected trees, counted again by drawing the same samples
+    args = listops.build_parser().parse_args([*TINY, "--out", "unused", *options])
+    rng, rejected = random.Random(3), Counter()
+    dataset_files.draw_unique_samples(lambda: listops.draw_sample(rng, args, rejected), {"train": 50, "valid": 10,
+                                                                                          "test": 10})
+    assert printed["trees drawn again"] == (
+        f"{rejected['too shallow']} too shallow, {rejected['too deep']} too deep, 0 longer than --max-sample-tokens "
+        "10000")
+    assert rejected["too shallow"] > 0 and (rejected["too deep"] > 0) == (sampler == "published")
 
 
 def test_cli_files_are_consistent(written):
@@ -189,7 +290,10 @@ def test_cli_is_deterministic_under_a_seed(tmp_path, written):
         (["--operators", "MIN", "AVG"], "unknown operator(s) AVG; valid operators: MIN MAX FIRST LAST SM MED"),
         (["--operators", "MIN", "MIN"], "--operators must list one or more distinct operators"),
         (["--depth", "0"], "--depth must be at least 1"),
-        (["--depth", "60", "--max-attempts", "200"], "no tree of depth 60 in 200 attempts"),
+        (["--depth", "60", "--sampler", "capped", "--max-attempts", "200"], "no tree of depth 60 in 200 attempts"),
+        (["--depth", "20"], "--depth 20 is out of the published sampler's reach"),
+        (["--depth", "4", "--value-prob", "0"], "depth 4 is unreachable with --value-prob 0 and --sampler published"),
+        (["--sampler", "cut"], "invalid choice: 'cut'"),
         (["--depth", "3", "--value-prob", "1"], "depth 3 is unreachable with --value-prob 1"),
         (["--min-args", "4", "--max-args", "3"], "--max-args (3) is below --min-args (4)"),
         (["--min-args", "0"], "--min-args must be at least 1"),

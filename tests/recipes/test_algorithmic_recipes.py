@@ -158,6 +158,22 @@ def test_a_dataset_generated_with_other_settings_is_refused(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["run"] and os.listdir(tmp_path / "run") == ["data"]
 
 
+def test_listops_data_from_another_sampler_is_refused(tmp_path):
+    """The recipe trains on the published distribution: data of the capped sampler, or from before the sampler
+    was recorded (drawn by the capped one), is refused, as RUN_DIR/data and as --data."""
+    generate("listops", tmp_path / "capped", "--depth", "2", "--sampler", "capped")
+    given = run_script(LISTOPS_RUN, "--model", "lstm", "--data", str(tmp_path / "capped"), "--out", str(tmp_path / "a"))
+    assert given.returncode == 1
+    assert (f"{tmp_path}/capped was generated with --sampler capped ({tmp_path}/capped/generation.txt), not --sampler "
+            "published: recipes/listops/run.sh trains on data generated with --sampler published") in given.stderr
+    generate("listops", tmp_path / "run" / "data", "--depth", "2")
+    generation = tmp_path / "run" / "data" / "generation.txt"
+    generation.write_text(generation.read_text().replace(" --sampler published", ""))  # written before --sampler
+    own = run_script(LISTOPS_RUN, "--model", "lstm", "--depth", "2", "--setting", "small", "--out", str(tmp_path / "run"))
+    assert own.returncode == 1
+    assert f"{tmp_path}/run/data was generated with --sampler (unset) ({generation}), not --sampler published" in own.stderr
+
+
 def test_small_refuses_zero_epochs(tmp_path):
     result = run_script(os.path.join(RECIPES, "code_execution", "small.sh"), str(tmp_path / "out"), MAX_EPOCH="0")
     assert result.returncode == 1
