@@ -19,8 +19,8 @@ makes the loader refuse such an override, naming both tasks.
 A checkpoint written before one of the plugin's model options existed has no
 value for it, and fairseq would not fill one in (the saved model name is the
 architecture, not the model); the loader gives it the option's default, which
-is always the behaviour from before the option existed
-(``fill_missing_model_options``).
+is always the behaviour from before the option existed, or the value a
+``--model-overrides`` asks for (``fill_missing_model_options``).
 """
 
 import argparse
@@ -70,8 +70,9 @@ def ignored_task_problem(path: str, state: dict, arg_overrides) -> str:
             f"with --task {requested}")
 
 
-def fill_missing_model_options(state: dict) -> None:
-    """Give every option of the plugin's models that ``state["cfg"].model`` lacks its default."""
+def fill_missing_model_options(state: dict, arg_overrides=None) -> None:
+    """Give every option of the plugin's models that ``state["cfg"].model`` lacks its value in
+    ``arg_overrides`` (fairseq applies overrides only to options the checkpoint has), else its default."""
     from fairseq.models import ARCH_MODEL_NAME_REGISTRY, MODEL_DATACLASS_REGISTRY
     from omegaconf import OmegaConf, open_dict
 
@@ -87,7 +88,7 @@ def fill_missing_model_options(state: dict) -> None:
     with open_dict(model_cfg):
         for name, value in defaults.items():
             if name not in model_cfg and not (isinstance(value, str) and value.startswith("${")):
-                model_cfg[name] = value
+                model_cfg[name] = (arg_overrides or {}).get(name, value)
 
 
 def install_checkpoint_loader() -> None:
@@ -105,7 +106,7 @@ def install_checkpoint_loader() -> None:
         problem = ignored_task_problem(path, state, arg_overrides)
         if problem:
             raise ValueError(problem)
-        fill_missing_model_options(state)
+        fill_missing_model_options(state, arg_overrides)
         return state
 
     load_checkpoint_to_cpu.fwp_checks = True

@@ -26,6 +26,7 @@ from fairseq.modules import (
 from omegaconf import II
 from torch import nn
 
+from ..model_names import model_name
 from ..modules import build_decoder_layers, build_final_norm
 from .blocks_config import FastWeightBlocksConfig, check_blocks_config
 from .published_init import apply_published_init
@@ -84,6 +85,15 @@ class FastWeightLanguageModelConfig(FastWeightBlocksConfig):
         metadata={"help": "dropout (--dropout) on the last hidden state before the output layer, "
                   "as published (set by the WikiText-103 architectures)"},
     )
+    carried_state_decay: float = field(
+        default=1.0,
+        metadata={"help": "with --task language_modeling_carried_state: multiply the fast weights carried "
+                  "into every segment by this factor (the recurrent outputs are kept). 1: no decay, the "
+                  "published model; below 1 the state forgets with a horizon of about "
+                  "tokens-per-sample / (1 - factor) tokens, which keeps a state carried past the length "
+                  "of the training rows in range. At evaluation: fairseq-eval-lm --model-overrides "
+                  "\"{'carried_state_decay': 0.98}\""},
+    )
     tokens_per_sample: int = II("task.tokens_per_sample")
     max_target_positions: Optional[int] = II("task.max_target_positions")
 
@@ -91,6 +101,11 @@ class FastWeightLanguageModelConfig(FastWeightBlocksConfig):
 def check_config(cfg) -> None:
     """Reject settings the model cannot honour, naming the fix."""
     check_blocks_config(cfg)
+    if not 0 < cfg.carried_state_decay <= 1:
+        raise ValueError(f"--carried-state-decay must lie in (0, 1] (1: no decay), got {cfg.carried_state_decay}")
+    if cfg.carried_state_decay != 1 and model_name(str(cfg.fast_weight_type)) == "transformer":
+        raise ValueError("--carried-state-decay decays fast weights; the softmax Transformer keeps past keys and "
+                         "values instead: leave it at 1")
     if cfg.tie_adaptive_weights:
         if not (cfg.adaptive_input and cfg.adaptive_softmax_cutoff):
             raise ValueError("--tie-adaptive-weights needs --adaptive-input and --adaptive-softmax-cutoff")
@@ -157,6 +172,7 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
         self.layers = build_decoder_layers(cfg)
         self.final_norm = build_final_norm(cfg)
         self.dropout_before_output = cfg.dropout_before_output
+        self.carried_state_decay = cfg.carried_state_decay
         self.adaptive_softmax = None
         self.output_projection = None
         if cfg.adaptive_softmax_cutoff:
@@ -215,6 +231,9 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
             x = x + positions
         x = self.dropout_module(x)
         state_store = incremental_state if incremental_state is not None else carried_state
+        if carried_state is not None and self.carried_state_decay != 1:
+            for layer in self.layers:  # the states of the previous segment (none at a stream's start)
+                layer.fast_weight.decay_state(carried_state, self.carried_state_decay)
         for layer in self.layers:
             x = layer(x, state_store)
         if self.final_norm is not None:

@@ -19,6 +19,8 @@ GATES = 3  # input, update, output
 
 
 class DeltaLSTMSublayer(FastWeightSublayer):
+    fast_weight_parts = 2  # (W, R, h, c): W and R decay, h and c are the recurrent outputs
+
     def __init__(self, cfg):
         d = head_dim_of(cfg)
         super().__init__(cfg, slow_outputs_per_head=GATES * (5 * d + 2))

@@ -15,6 +15,8 @@ from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 
 
 class DeltaRNNSublayer(FastWeightSublayer):
+    fast_weight_parts = 2  # (W, R, y): W and R decay, y is the recurrent output
+
     def __init__(self, cfg):
         d = head_dim_of(cfg)
         super().__init__(cfg, slow_outputs_per_head=5 * d + 2)

@@ -63,6 +63,10 @@ class FastWeightSublayer(nn.Module, ABC):
     chunkwise forms.
     """
 
+    # The leading parts of the state that are fast weights (the rest, the recurrent outputs such as the
+    # Delta RNN's y, are kept by ``decay_state``); None: every tensor of the state.
+    fast_weight_parts: Optional[int] = None
+
     def __init__(self, cfg, slow_outputs_per_head: int):
         super().__init__()
         embed_dim, num_heads = cfg.decoder_embed_dim, cfg.decoder_attention_heads
@@ -122,6 +126,20 @@ class FastWeightSublayer(nn.Module, ABC):
     def stored_state(self, store: Dict[str, Dict]) -> FastState:
         """The state ``forward`` left in ``store`` (batch first)."""
         return self.get_incremental_state(store, "fast_state")["state"]
+
+    def decay_state(self, store: Dict[str, Dict], factor: float) -> None:
+        """Multiply the fast weights kept in ``store`` by ``factor`` (no-op without a kept state):
+        ``W <- factor * W`` for every fast-weight part, the recurrent outputs kept as they are."""
+        saved = self.get_incremental_state(store, "fast_state")
+        if not saved:
+            return
+        state = saved["state"]
+        if self.fast_weight_parts is None:
+            decayed = map_state(lambda tensor: tensor * factor, state)
+        else:
+            decayed = tuple(map_state(lambda tensor: tensor * factor, part) if index < self.fast_weight_parts else part
+                            for index, part in enumerate(state))
+        self.set_incremental_state(store, "fast_state", {"state": decayed})
 
     def reorder_incremental_state(self, incremental_state, new_order: torch.Tensor):
         """Reorder the batch axis of the kept state (beam search)."""

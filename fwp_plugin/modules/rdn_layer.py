@@ -21,6 +21,8 @@ from .fast_weight_sublayer import FastWeightSublayer, head_dim_of
 
 
 class RecurrentDeltaNetSublayer(FastWeightSublayer):
+    fast_weight_parts = 1  # (W, y): W decays, y is the recurrent output
+
     def __init__(self, cfg):
         if str(cfg.feature_map) != "softmax" or cfg.beta_max != 1:
             raise ValueError(

@@ -3,16 +3,20 @@
     python recipes/wikitext103/collect.py RUN_DIR [RUN_DIR ...] [--figure PATH]
 
 Each RUN_DIR is a run of recipes/wikitext103/train.sh evaluated by eval.sh
-(its run_config.txt and results.txt are read). --figure also writes a PNG:
-validation perplexity against updates for every run (from its train.log), and
-each run's test perplexities beside the paper's.
+(its run_config.txt and results.txt are read). Runs that differ only in their
+seed (train.sh --seed) make one row: the mean and standard deviation over the
+seeds (n - 1 in the denominator), with the number of seeds. --figure also
+writes a PNG: validation perplexity against updates for every row (from the
+train.logs; the mean over the seeds), and each row's test perplexities beside
+the paper's.
 """
 
 import argparse
 import os
 import re
+import statistics
 import sys
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 # WikiText-103 test perplexity, small setting (MODELS.md), by (model, training, evaluation): the
 # truncated models scored with the sliding window, the full-context ones with the state carried
@@ -31,8 +35,11 @@ PAPER_TEST_PPL = {
 
 
 def parse_fields(line: str) -> dict:
-    """``key=value`` pairs separated by spaces."""
-    return dict(item.split("=", 1) for item in line.split() if "=" in item)
+    """``key=value`` pairs separated by spaces; the value of ``extra=`` (train.sh's fairseq flags, last)
+    is the rest of the line."""
+    line, has_extra, extra = line.partition("extra=")
+    fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
+    return {**fields, "extra": extra.strip()} if has_extra else fields
 
 
 def read_valid_curve(log: str) -> List[Tuple[int, float]]:
@@ -66,6 +73,42 @@ def read_run(run_dir: str) -> dict:
     }
 
 
+def group_seeds(runs: list) -> list:
+    """Runs whose configurations differ only in the seed, as one group each, in the order of their first run:
+    its name (the first run's directory name without a trailing _seedS), configuration without the seed,
+    perplexities keyed by (split, evaluation) as lists over the seeds that have them, and the validation
+    curve averaged over the seeds at the updates all of them validated at."""
+    groups: Dict[tuple, dict] = {}
+    for run in runs:
+        config = {key: value for key, value in run["config"].items() if key != "seed"}
+        group = groups.setdefault(tuple(sorted(config.items())), {
+            "name": re.sub(r"_seed\d+$", "", run["name"]), "config": config, "runs": []})
+        group["runs"].append(run)
+    for group in groups.values():
+        keys = sorted({key for run in group["runs"] for key in run["ppl"]})
+        group["ppl"] = {key: [run["ppl"][key] for run in group["runs"] if key in run["ppl"]] for key in keys}
+        curves = [dict(run["curve"]) for run in group["runs"] if run["curve"]]
+        shared = sorted(set.intersection(*(set(curve) for curve in curves))) if curves else []
+        group["curve"] = [(update, statistics.fmean(curve[update] for curve in curves)) for update in shared]
+    return list(groups.values())
+
+
+def training(config: dict) -> str:
+    """The training column: truncated or full, and "no positions" for a truncated run without positional
+    embeddings (the twin of a full-context run: its state can be carried, as length_table.py does)."""
+    if config["mode"] == "truncated" and "--no-token-positional-embeddings" in config.get("extra", ""):
+        return "truncated, no positions"
+    return config["mode"]
+
+
+def mean_and_sd(values: List[str]) -> str:
+    """One perplexity as it is; several as "mean ± standard deviation"; none as ""."""
+    if len(values) < 2:
+        return "".join(values)
+    numbers = [float(value) for value in values]
+    return f"{statistics.fmean(numbers):.2f} ± {statistics.stdev(numbers):.2f}"
+
+
 def paper_ppl(config: dict, evaluation: str) -> str:
     """The paper's test perplexity for a small-setting run's model, training mode and evaluation; "" otherwise."""
     if config["size"] != "small":
@@ -74,35 +117,38 @@ def paper_ppl(config: dict, evaluation: str) -> str:
 
 
 def table(runs: list) -> str:
-    rows = ["| model | size | training | evaluation | valid ppl | test ppl | paper test ppl (small) |",
-            "|---|---|---|---|---:|---:|---:|"]
-    for run in runs:
-        config = run["config"]
-        evaluations = sorted({evaluation for _, evaluation in run["ppl"]})
+    rows = ["| model | size | training | evaluation | seeds | valid ppl | test ppl | paper test ppl (small) |",
+            "|---|---|---|---|---:|---:|---:|---:|"]
+    for group in group_seeds(runs):
+        config = group["config"]
+        evaluations = sorted({evaluation for _, evaluation in group["ppl"]})
         for evaluation in evaluations:
+            valid, test = (group["ppl"].get((split, evaluation), []) for split in ("valid", "test"))
             rows.append(
-                f"| {config['model']} | {config['size']} | {config['mode']} | {evaluation.replace('_', ' ')} "
-                f"| {run['ppl'].get(('valid', evaluation), '')} | {run['ppl'].get(('test', evaluation), '')} "
+                f"| {config['model']} | {config['size']} | {training(config)} | {evaluation.replace('_', ' ')} "
+                f"| {max(len(valid), len(test))} | {mean_and_sd(valid)} | {mean_and_sd(test)} "
                 f"| {paper_ppl(config, evaluation)} |"
             )
     return "\n".join(rows)
 
 
 def perplexity_figure(runs: list):
-    """A matplotlib Figure. Left: validation perplexity against updates, one line per run (named by its
-    directory); right: test perplexity per run and evaluation, beside the paper's where the table has it."""
+    """A matplotlib Figure. Left: validation perplexity against updates, one line per group of seeds (named by
+    its directory); right: test perplexity per group and evaluation (the mean, with the standard deviation as
+    an error bar over several seeds), beside the paper's where the table has it."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import LogFormatter
 
-    bars = [(f"{run['name']}, {evaluation.replace('_', ' ')}", float(run["ppl"][("test", evaluation)]),
-             paper_ppl(run["config"], evaluation))
-            for run in runs for split, evaluation in sorted(run["ppl"]) if split == "test"]
+    groups = group_seeds(runs)
+    bars = [(f"{group['name']}, {evaluation.replace('_', ' ')}", [float(ppl) for ppl in values],
+             paper_ppl(group["config"], evaluation))
+            for group in groups for (split, evaluation), values in sorted(group["ppl"].items()) if split == "test"]
     figure = Figure(figsize=(13, 1.5 + max(4.0, 0.35 * len(bars))), layout="constrained")
     curves, tests = figure.subplots(1, 2)
-    for run in runs:
-        if run["curve"]:
-            updates, ppl = zip(*run["curve"])
-            curves.plot(updates, ppl, marker=".", label=run["name"])
+    for group in groups:
+        if group["curve"]:
+            updates, ppl = zip(*group["curve"])
+            curves.plot(updates, ppl, marker=".", label=group["name"])
     curves.set(xlabel="updates", ylabel="validation perplexity", yscale="log", title="validation during training")
     curves.yaxis.set_major_formatter(LogFormatter())
     curves.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
@@ -111,7 +157,10 @@ def perplexity_figure(runs: list):
     rows = range(len(bars))
     papers = [(row, float(paper)) for row, (_, _, paper) in zip(rows, bars) if paper]
     shift = 0.2 if papers else 0.0
-    ours = tests.barh([row - shift for row in rows], [ppl for _, ppl, _ in bars], height=0.4, label="this run")
+    means = [statistics.fmean(values) for _, values, _ in bars]
+    spreads = [statistics.stdev(values) if len(values) > 1 else 0.0 for _, values, _ in bars]
+    ours = tests.barh([row - shift for row in rows], means, height=0.4, label="this run",
+                      xerr=spreads if any(spreads) else None)
     tests.bar_label(ours, fmt="%.1f", fontsize="small")
     if papers:
         theirs = tests.barh([row + shift for row, _ in papers], [ppl for _, ppl in papers], height=0.4,
@@ -119,7 +168,7 @@ def perplexity_figure(runs: list):
         tests.bar_label(theirs, fmt="%.1f", fontsize="small")
         tests.legend(fontsize="small")
     tests.set_yticks(list(rows), [label for label, _, _ in bars], fontsize="small")
-    tests.set_ylim(len(bars) - 0.5, -0.5)  # first run on top
+    tests.set_ylim(len(bars) - 0.5, -0.5)  # first row on top
     tests.margins(x=0.15)  # room for the numbers
     tests.set(xlabel="test perplexity", title="test perplexity")
     return figure

@@ -2,8 +2,8 @@
 # Train one model of the paper's WikiText-103 table with fairseq-train.
 #
 #   bash recipes/wikitext103/train.sh --model delta_rnn --size small --data DATA_BIN --out RUN_DIR \
-#       [--mode truncated|full] [--gpus N] [--batch-per-gpu B] [--max-update N] [--dry-run]
-#       [-- EXTRA_FAIRSEQ_FLAGS]
+#       [--mode truncated|full] [--gpus N] [--batch-per-gpu B] [--max-update N] [--seed S]
+#       [--dry-run] [-- EXTRA_FAIRSEQ_FLAGS]
 #
 # --model   transformer | linear_transformer | delta_net | delta_mlp | delta_delta |
 #           delta_rnn | delta_lstm | rdn (python -m fwp_plugin.model_names models --family language_model)
@@ -12,6 +12,7 @@
 #           full: the fast weights carried across segments (language_modeling_carried_state)
 # --gpus    GPUs to use (0 = CPU). The paper's 96 (small) / 56 (medium) segments per
 #           update are kept whatever the GPU count, through --update-freq.
+# --seed    fairseq's --seed (default 1): the initialisation and the data order.
 # Re-running with the same RUN_DIR resumes from its last checkpoint; a RUN_DIR holding
 # another configuration's checkpoints is refused, one whose run never wrote a checkpoint
 # is taken over, and one in use by a run still going is refused (RUN_DIR/.lock). The log
@@ -27,9 +28,9 @@ source "$HERE/../lib/run_dir.sh"
 # shellcheck source=../lib/model_names.sh
 source "$HERE/../lib/model_names.sh"
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= DRY_RUN=0 EXTRA=()
+MODEL= SIZE= DATA= OUT= MODE=truncated GPUS=1 BATCH_PER_GPU= MAX_UPDATE= SEED=1 DRY_RUN=0 EXTRA=()
 while [ $# -gt 0 ]; do
   case $1 in
     --model) take_value MODEL "$@"; shift 2 ;;
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --gpus) take_value GPUS "$@"; shift 2 ;;
     --batch-per-gpu) take_value BATCH_PER_GPU "$@"; shift 2 ;;
     --max-update) take_value MAX_UPDATE "$@"; shift 2 ;;
+    --seed) take_value SEED "$@"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     --) shift; EXTRA=("$@"); break ;;
     -h|--help) usage ;;
@@ -50,6 +52,7 @@ done
 require_int --gpus "$GPUS" 0 "" "the number of GPUs; 0: the CPU"
 [ -z "$BATCH_PER_GPU" ] || require_int --batch-per-gpu "$BATCH_PER_GPU" 1 "" "segments per GPU and step"
 [ -z "$MAX_UPDATE" ] || require_int --max-update "$MAX_UPDATE" 1 "" "fairseq reads 0 as no limit"
+require_int --seed "$SEED" 0 "" "fairseq's random seed"
 check_fairseq_limits "${EXTRA[@]}"
 
 MODEL=$(model_names name "$MODEL" --family language_model) || exit 1
@@ -93,7 +96,10 @@ DEVICE_FLAGS=(--cpu)
 [ "$GPUS" -gt 0 ] && DEVICE_FLAGS=(--fp16 --distributed-world-size "$GPUS")
 
 # The configuration a run directory belongs to; re-running resumes only when it matches.
-CONFIG="model=$MODEL size=$SIZE mode=$MODE segments_per_update=$SEGMENTS_PER_UPDATE max_update=$MAX_UPDATE extra=${EXTRA[*]:-}"
+# The seed is named only when it is not the default, so run directories made before --seed resume;
+# the fairseq flags (extra=) come last, the rest of the line.
+SEED_FIELD=$([ "$SEED" = 1 ] || echo " seed=$SEED")
+CONFIG="model=$MODEL size=$SIZE mode=$MODE segments_per_update=$SEGMENTS_PER_UPDATE max_update=$MAX_UPDATE$SEED_FIELD extra=${EXTRA[*]:-}"
 TRAIN_ARGS=("$DATA" --user-dir "$PLUGIN" --task "$TASK" --arch "$ARCH"
   "${MODE_FLAGS[@]}" "${OUTPUT_FLAGS[@]}" "${DEVICE_FLAGS[@]}"
   --tokens-per-sample "$SEGMENT" --batch-size "$BATCH_PER_GPU" --update-freq "$UPDATE_FREQ"
@@ -101,7 +107,7 @@ TRAIN_ARGS=("$DATA" --user-dir "$PLUGIN" --task "$TASK" --arch "$ARCH"
   --warmup-updates "$(( MAX_UPDATE < 2000 ? MAX_UPDATE / 10 : 2000 ))" --warmup-init-lr 1e-7
   --min-lr 0 --max-update "$MAX_UPDATE" --clip-norm 0.25
   --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --log-format simple --log-interval 100
-  --tensorboard-logdir "$OUT/tensorboard" --seed 1 "${EXTRA[@]}")
+  --tensorboard-logdir "$OUT/tensorboard" --seed "$SEED" "${EXTRA[@]}")
 if [ "$DRY_RUN" = 1 ]; then
   printf '%q ' fairseq-train "${TRAIN_ARGS[@]}"
   echo

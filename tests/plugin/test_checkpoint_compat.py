@@ -104,7 +104,7 @@ def test_a_checkpoint_from_before_an_option_keeps_its_behaviour(tmp_path):
     weights = task.build_model(cfg.model).state_dict()
     saved = OmegaConf.to_container(cfg)
     assert saved["model"]["sumnorm_eps"] == 0.0  # what the architecture sets today
-    for new_option in ("sumnorm_eps", "dropout_before_output", "weight_init"):
+    for new_option in ("sumnorm_eps", "dropout_before_output", "weight_init", "carried_state_decay"):
         del saved["model"][new_option]
     history = [{"criterion_name": "CrossEntropyCriterion", "best_loss": None, "optimizer_name": "Adam",
                 "lr_scheduler_state": {}, "num_updates": 1}]
@@ -121,3 +121,10 @@ def test_a_checkpoint_from_before_an_option_keeps_its_behaviour(tmp_path):
     (loaded,), loaded_cfg, _ = checkpoint_utils.load_model_ensemble_and_task([str(tmp_path / "old.pt")])
     assert loaded_cfg.model.sumnorm_eps == 1e-6 and loaded.decoder.layers[0].fast_weight.feature_map.sumnorm_eps == 1e-6
     assert loaded_cfg.model.weight_init == "default" and not loaded.decoder.dropout_before_output
+    assert loaded.decoder.carried_state_decay == 1
+
+    # --model-overrides gives an option the checkpoint lacks (fairseq alone would drop it: it overrides only
+    # the options a checkpoint has)
+    (overridden,), overridden_cfg, _ = checkpoint_utils.load_model_ensemble_and_task(
+        [str(tmp_path / "old.pt")], arg_overrides={"carried_state_decay": 0.5, "sumnorm_eps": 1e-3})
+    assert overridden.decoder.carried_state_decay == 0.5 and overridden_cfg.model.sumnorm_eps == 1e-3

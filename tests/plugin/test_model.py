@@ -101,6 +101,50 @@ def test_carried_state_over_segments_matches_one_long_forward(arch, small_dictio
     torch.testing.assert_close(torch.cat(segments, dim=1), full, rtol=1e-4, atol=1e-5)
 
 
+# The leading parts of each model's state that are fast weights (MODELS.md: Delta RNN (W, R, y), Delta LSTM
+# (W, R, h, c), RDN (W, y)); every other model's state is fast weights only.
+FAST_WEIGHT_PARTS = {"fwp_delta_rnn_tiny": 2, "fwp_delta_lstm_tiny": 2, "fwp_rdn_tiny": 1}
+
+
+def decay_by_hand(state, factor, fast_weight_parts):
+    if fast_weight_parts is None:
+        return tuple(decay_by_hand(part, factor, None) for part in state) if isinstance(state, tuple) else factor * state
+    return tuple(factor * part if index < fast_weight_parts else part for index, part in enumerate(state))
+
+
+@pytest.mark.parametrize("arch", TINY_ARCHITECTURES)
+def test_carried_state_decay_multiplies_the_fast_weights_between_segments(arch, small_dictionary):
+    """--carried-state-decay g: the next segment starts from the fast weights times g, the recurrent outputs
+    as they were: the model without decay given that state by hand computes the same."""
+    decayed = build_model(arch, small_dictionary, "--no-token-positional-embeddings", "--carried-state-decay", "0.5")
+    plain = build_model(arch, small_dictionary, "--no-token-positional-embeddings")
+    plain.load_state_dict(decayed.state_dict())
+    decayed.eval(), plain.eval()
+    first, second = torch.randint(4, len(small_dictionary), (2, 14)).split(7, dim=1)
+    with torch.no_grad():
+        decayed_state, plain_state = {}, {}
+        torch.testing.assert_close(decayed(first, carried_state=decayed_state)[0],
+                                   plain(first, carried_state=plain_state)[0])  # nothing to decay yet
+        undecayed_next = plain(second, carried_state=dict(plain_state))[0]
+        by_hand = {key: {"state": decay_by_hand(saved["state"], 0.5, FAST_WEIGHT_PARTS.get(arch))}
+                   for key, saved in plain_state.items()}
+        expected = plain(second, carried_state=by_hand)[0]
+        got = decayed(second, carried_state=decayed_state)[0]
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(got, undecayed_next, atol=1e-4)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (("--carried-state-decay", "0"), r"--carried-state-decay must lie in \(0, 1\]"),
+    (("--carried-state-decay", "1.5"), r"--carried-state-decay must lie in \(0, 1\]"),
+    (("--carried-state-decay", "0.9", "--fast-weight-type", "transformer"),
+     "the softmax Transformer keeps past keys and values"),
+])
+def test_carried_state_decay_refuses_what_it_cannot_decay(flags, message, small_dictionary):
+    with pytest.raises(ValueError, match=message):
+        build_model("fwp_delta_net_tiny", small_dictionary, "--no-token-positional-embeddings", *flags)
+
+
 def test_carried_state_refuses_positional_embeddings(small_dictionary):
     model = build_model("fwp_delta_net_tiny", small_dictionary)
     with pytest.raises(ValueError, match="needs --no-token-positional-embeddings"):

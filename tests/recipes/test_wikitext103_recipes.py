@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 import torch
+from matplotlib.container import BarContainer
 
 from recipe_helpers import (REPO_ROOT, SHARED_DATA, assert_png, held_lock, load_script, read_tensorboard_scalars,
                             run_script, stand_in)
@@ -15,10 +16,11 @@ RECIPES = os.path.join(REPO_ROOT, "recipes", "wikitext103")
 
 @pytest.fixture(scope="module")
 def mini_run(tmp_path_factory):
-    """mini.sh on a slice: a truncated Delta Net and a full-context RDN, 6 updates each, validated every 2."""
+    """mini.sh on a slice: a truncated Delta Net, a full-context RDN and its truncated twin without positions,
+    6 updates each, validated every 2."""
     out_dir = tmp_path_factory.mktemp("mini")
     result = run_script(
-        os.path.join(RECIPES, "mini.sh"), SHARED_DATA, str(out_dir), "delta_net", "rdn:full",
+        os.path.join(RECIPES, "mini.sh"), SHARED_DATA, str(out_dir), "delta_net", "rdn:full", "rdn:truncated_no_positions",
         TRAIN_LINES="150", EVAL_LINES="60", MAX_UPDATE="6",
         MINI_MODEL_FLAGS="--decoder-embed-dim 32 --validate-interval-updates 2",
     )
@@ -28,19 +30,77 @@ def mini_run(tmp_path_factory):
 
 def test_mini_table_has_every_evaluation(mini_run):
     table = (mini_run / "table.md").read_text()
-    rows = re.findall(r"^\| (\w+) \| tiny \| (\w+) \| ([a-z ]+) \| ([0-9.]+) \| ([0-9.]+) \|", table, re.M)
+    rows = re.findall(r"^\| (\w+) \| tiny \| ([\w, ]+) \| ([a-z ]+) \| 1 \| ([0-9.]+) \| ([0-9.]+) \|", table, re.M)
     assert {(model, mode, evaluation) for model, mode, evaluation, _, _ in rows} == {
         ("delta_net", "truncated", "sliding window"),
         ("rdn", "full", "sliding window"),
         ("rdn", "full", "carried state"),
         ("rdn", "full", "carried state rows"),
+        ("rdn", "truncated, no positions", "sliding window"),
     }
     assert all(1 < float(ppl) < 1e5 for *_, valid, test in rows for ppl in (valid, test))
 
 
+def results_of(run_dir):
+    """eval.sh's perplexities of a run: {(split, evaluation): ppl}."""
+    fields = [dict(item.split("=", 1) for item in line.split()) for line in (run_dir / "results.txt").read_text().split("\n")
+              if line]
+    return {(field["split"], field["eval"]): float(field["ppl"]) for field in fields}
+
+
+def test_length_table_carries_the_state_as_eval_sh_does(mini_run):
+    """The length table's training-rows and stream columns are eval.sh's carried-state evaluations of the same run;
+    the twin without positions gets its own row."""
+    table = (mini_run / "length_table.md").read_text()
+    assert table.splitlines()[0] == ("| model | training | decay | seeds | 128 tokens | 512 tokens | 2048 tokens | "
+                                     "8192 tokens | training rows | stream |")
+    rows = {row[0]: [float(cell) for cell in row[1:]]
+            for row in re.findall(r"^\| rdn \| ([\w, ]+) \| 1 \| 1 \| " + r" \| ".join(["([0-9.]+)"] * 6), table, re.M)}
+    assert set(rows) == {"full", "truncated, no positions"}
+    evaluated = results_of(mini_run / "runs" / "rdn_full_seed1")
+    assert rows["full"][4] == evaluated[("test", "carried_state_rows")]
+    assert rows["full"][5] == evaluated[("test", "carried_state")]
+
+
+def test_carried_state_stats_score_as_fairseq_eval_lm_does(mini_run):
+    """Scored in-process, the stream and the rows give eval.sh's perplexities; up to the row length both score
+    from the same states; every state part is reported."""
+    stats = (mini_run / "carried_state_stats_rdn_full_seed1.md").read_text()
+    bins = re.findall(r"^\| (\d+)-(\d+|all) \| ([0-9.]+) \| ([0-9.]+) \| ([-+0-9.]+) \|$", stats, re.M)
+    row_length = int(re.search(r"rows of (\d+) tokens", stats).group(1))
+    within = [delta for start, end, _, _, delta in bins if int(end) <= row_length]
+    assert within and all(abs(float(delta)) < 1e-3 for delta in within)
+    [(stream, rows)] = re.findall(r"^\| all \| ([0-9.]+) \| ([0-9.]+) \| [-+0-9.]+ \|$", stats, re.M)
+    evaluated = results_of(mini_run / "runs" / "rdn_full_seed1")
+    assert float(stream) == pytest.approx(evaluated[("test", "carried_state")], abs=0.011)
+    assert float(rows) == pytest.approx(evaluated[("test", "carried_state_rows")], abs=0.011)
+    assert "| tokens carried | |W| mean / max block | |y| mean / max block | sublayer |output| mean / max block |" in stats
+
+
+def test_carried_state_stats_name_the_parts_as_the_ops_do(monkeypatch):
+    from fwp_kernels.state import delta_lstm_state_parts, delta_rnn_state_parts, recurrent_delta_rule_state_parts
+
+    monkeypatch.syspath_prepend(RECIPES)  # the script imports its neighbours
+    stats = load_script(os.path.join(RECIPES, "carried_state_stats.py"))
+    q, v = torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4)
+    assert stats.STATE_PART_NAMES == {
+        "delta_rnn": tuple(part.name for part in delta_rnn_state_parts(q, v)),
+        "delta_lstm": tuple(part.name for part in delta_lstm_state_parts(torch.zeros(1, 1, 2, 3, 4))),
+        "rdn": tuple(part.name for part in recurrent_delta_rule_state_parts(q)),
+    }
+
+
+def test_length_table_refuses_a_run_with_positions(mini_run):
+    run_dir = mini_run / "runs" / "delta_net_truncated_seed1"
+    result = run_script(os.path.join(RECIPES, "length_table.py"), str(run_dir), "--data", str(mini_run / "data-bin"))
+    assert result.returncode == 1
+    assert "is a truncated run with positional embeddings" in result.stderr
+    assert "-- --no-token-positional-embeddings" in result.stderr
+
+
 def test_mini_figure_follows_the_training_logs_which_tensorboard_also_holds(mini_run):
     collect = load_script(os.path.join(RECIPES, "collect.py"))
-    for run in ("delta_net_truncated", "rdn_full"):
+    for run in ("delta_net_truncated_seed1", "rdn_full_seed1"):
         run_dir = mini_run / "runs" / run
         curve = collect.read_valid_curve((run_dir / "train.log").read_text())
         updates = [update for update, _ in curve]
@@ -59,11 +119,11 @@ def updates_of(run_dir):
 
 
 def test_rerun_resumes_and_a_different_configuration_is_refused(mini_run, tmp_path):
-    data, run_dir = str(mini_run / "data-bin"), str(mini_run / "runs" / "delta_net_truncated")
+    data, run_dir = str(mini_run / "data-bin"), str(mini_run / "runs" / "delta_net_truncated_seed1")
     # "delta" is the old spelling of delta_net: the same run, finished (fairseq-train would add an update)
-    def command(out, max_update):
+    def command(out, max_update, seed="1"):
         return [os.path.join(RECIPES, "train.sh"), "--model", "delta", "--size", "tiny", "--gpus", "0", "--data", data,
-                "--out", str(out), "--max-update", max_update, "--", "--decoder-embed-dim", "32",
+                "--out", str(out), "--max-update", max_update, "--seed", seed, "--", "--decoder-embed-dim", "32",
                 "--validate-interval-updates", "2"]
     same = run_script(*command(run_dir, "6"))
     assert same.returncode == 0, same.stderr[-2000:]
@@ -73,6 +133,12 @@ def test_rerun_resumes_and_a_different_configuration_is_refused(mini_run, tmp_pa
                        "--data", data, "--out", run_dir)
     assert other.returncode == 1
     assert f"{run_dir} holds another run (model=delta_net" in other.stderr
+    other_seed = run_script(*command(run_dir, "6", seed="2"))
+    assert other_seed.returncode == 1
+    assert f"{run_dir} holds another run (model=delta_net" in other_seed.stderr
+    script, *args = command(run_dir, "6", seed="2")
+    dry_run = run_script(script, "--dry-run", *args)
+    assert " --seed 2 " in dry_run.stdout
 
     # The same run stopped at 6 of 8 updates: it resumes from its last checkpoint.
     stopped = tmp_path / "stopped"
@@ -94,9 +160,9 @@ def test_collect_puts_the_paper_numbers_beside_small_runs(tmp_path):
                                          "split=test eval=sliding_window ppl=34.0\n")
     result = run_script(os.path.join(RECIPES, "collect.py"), str(run_dir))
     assert result.returncode == 0, result.stderr
-    assert "| delta_rnn | small | full | carried state | 31.9 | 32.7 | 32.8 |" in result.stdout
+    assert "| delta_rnn | small | full | carried state | 1 | 31.9 | 32.7 | 32.8 |" in result.stdout
     # the paper's full-context number is a carried-state one: none beside the sliding window
-    assert "| delta_rnn | small | full | sliding window |  | 34.0 |  |" in result.stdout
+    assert "| delta_rnn | small | full | sliding window | 1 |  | 34.0 |  |" in result.stdout
 
 
 def test_collect_figure_draws_the_curves_and_the_test_perplexities_beside_the_paper(tmp_path):
@@ -117,7 +183,7 @@ def test_collect_figure_draws_the_curves_and_the_test_perplexities_beside_the_pa
     run_dirs = [str(tmp_path / name) for name in runs]
     result = run_script(os.path.join(RECIPES, "collect.py"), *run_dirs, "--figure", str(tmp_path / "figure.png"))
     assert result.returncode == 0, result.stderr
-    assert "| delta_net | tiny | truncated | sliding window |  | 250.1 |  |" in result.stdout
+    assert "| delta_net | tiny | truncated | sliding window | 1 |  | 250.1 |  |" in result.stdout
     assert_png(tmp_path / "figure.png")
 
     collect = load_script(os.path.join(RECIPES, "collect.py"))
@@ -129,6 +195,40 @@ def test_collect_figure_draws_the_curves_and_the_test_perplexities_beside_the_pa
     assert [bar.get_width() for bar in paper] == [32.8]  # only beside the small run's carried-state row
     assert [label.get_text() for label in tests.get_yticklabels()] == [
         "delta_rnn_full, carried state", "delta_rnn_full, sliding window", "delta_net_tiny, sliding window"]
+
+
+def test_collect_gives_the_mean_and_spread_over_seeds(tmp_path):
+    """Three seeds of one run make one row (mean, standard deviation with n - 1); another run stays apart."""
+    test_ppl = {1: "250.0", 2: "254.0", 3: "258.5"}
+    for seed, ppl in test_ppl.items():
+        run_dir = tmp_path / f"rdn_full_seed{seed}"
+        run_dir.mkdir()
+        seed_field = "" if seed == 1 else f" seed={seed}"  # train.sh names only a seed other than 1
+        (run_dir / "run_config.txt").write_text(f"model=rdn size=tiny mode=full{seed_field} extra=--dropout 0.1\n")
+        (run_dir / "results.txt").write_text(f"split=test eval=carried_state ppl={ppl}\n"
+                                             + ("split=valid eval=carried_state ppl=260.0\n" if seed < 3 else ""))
+        (run_dir / "train.log").write_text(
+            f"| valid on 'valid' subset | loss 8 | ppl {300 + seed} | num_updates 50\n"
+            + (f"| valid on 'valid' subset | loss 8 | ppl {280 + seed} | num_updates 100\n" if seed < 3 else ""))
+    other = tmp_path / "rdn_truncated_seed1"
+    other.mkdir()
+    (other / "run_config.txt").write_text("model=rdn size=tiny mode=truncated extra=--dropout 0.1\n")
+    (other / "results.txt").write_text("split=test eval=sliding_window ppl=240.00\n")
+    run_dirs = sorted(str(path) for path in tmp_path.iterdir())
+    result = run_script(os.path.join(RECIPES, "collect.py"), *run_dirs, "--figure", str(tmp_path / "figure.png"))
+    assert result.returncode == 0, result.stderr
+    # test: mean 254.17, sd sqrt(((-4.17)^2 + 0.17^2 + 4.33^2) / 2) = 4.25; valid: two seeds, both 260.0
+    assert "| rdn | tiny | full | carried state | 3 | 260.00 ± 0.00 | 254.17 ± 4.25 |  |" in result.stdout
+    assert "| rdn | tiny | truncated | sliding window | 1 |  | 240.00 |  |" in result.stdout
+
+    collect = load_script(os.path.join(RECIPES, "collect.py"))
+    curves, tests = collect.perplexity_figure([collect.read_run(run_dir) for run_dir in run_dirs]).axes
+    [line] = curves.lines  # the mean over the seeds at the update every seed validated at
+    assert line.get_label() == "rdn_full" and line.get_xydata().tolist() == [[50, 302.0]]
+    [bars] = [container for container in tests.containers if isinstance(container, BarContainer)]
+    assert [bar.get_width() for bar in bars] == pytest.approx([254.1667, 240.0], abs=1e-4)
+    error_bar_ends = bars.errorbar.lines[2][0].get_segments()[0][:, 0]
+    assert error_bar_ends == pytest.approx([254.1667 - 4.2525, 254.1667 + 4.2525], abs=1e-3)
 
 
 @pytest.mark.parametrize("option, value, message", [
@@ -188,6 +288,7 @@ def test_eval_needs_a_trained_run(tmp_path):
     (["--batch-per-gpu", "0"], "--batch-per-gpu must be a whole number >= 1 (segments per GPU and step), got '0'"),
     (["--max-update", "0"], "--max-update must be a whole number >= 1 (fairseq reads 0 as no limit), got '0'"),
     (["--max-update", "1e5"], "--max-update must be a whole number >= 1 (fairseq reads 0 as no limit), got '1e5'"),
+    (["--seed", "x"], "--seed must be a whole number >= 0 (fairseq's random seed), got 'x'"),
     (["--gpus", "--dry-run"], "--gpus needs a value (got the option --dry-run)"),
     (["--out"], "--out needs a value"),
     (["--", "--max-epoch", "0"], "--max-epoch must be a whole number >= 1 (fairseq reads 0 as no limit), got '0'"),
