@@ -231,10 +231,10 @@ class FastWeightDecoder(FairseqIncrementalDecoder):
             x = x + positions
         x = self.dropout_module(x)
         state_store = incremental_state if incremental_state is not None else carried_state
-        if carried_state is not None and self.carried_state_decay != 1:
-            for layer in self.layers:  # the states of the previous segment (none at a stream's start)
-                layer.fast_weight.decay_state(carried_state, self.carried_state_decay)
+        decay = carried_state is not None and self.carried_state_decay != 1
         for layer in self.layers:
+            if decay:  # the state the previous segment left (none at a stream's start)
+                layer.fast_weight.decay_state(carried_state, self.carried_state_decay)
             x = layer(x, state_store)
         if self.final_norm is not None:
             x = self.final_norm(x)

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from collect import read_run
-from length_table import PLUGIN, check_run, split_tokens
+from length_table import PLUGIN, carried_length, check_run
 
 # The parts of each state tuple, in the order of fwp_kernels.state's StatePart lists (a test compares).
 STATE_PART_NAMES = {"delta_rnn": ("W", "R", "y"), "delta_lstm": ("W", "R", "h", "c"), "rdn": ("W", "y")}
@@ -136,7 +136,7 @@ def main() -> None:
 
     utils.import_user_module(argparse.Namespace(user_dir=PLUGIN))
     config = read_run(args.run_dir)["config"]
-    row_length = args.row_length or (split_tokens(args.data, "train") - 1) // int(config["segments_per_update"])
+    row_length = args.row_length or carried_length("train", args.data, config)
     overrides = {"data": args.data}
     if args.carried_state_decay is not None:
         overrides["carried_state_decay"] = args.carried_state_decay

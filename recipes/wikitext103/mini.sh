@@ -15,10 +15,11 @@
 # full context and their truncated twins without positional embeddings (truncated_no_positions:
 # the same model as the full-context run, only trained on independent segments). The runs without
 # positional embeddings are then scored by length_table.py (OUT_DIR/length_table.md), and the
-# full-context runs of the first seed by carried_state_stats.py (OUT_DIR/carried_state_stats_RUN.md). SEEDS (default "1"; "1 2 3" for the three-seed table) trains each
-# model once per seed into OUT_DIR/runs/MODEL_MODE_seedS; the table gives the mean and
-# standard deviation over the seeds. TRAIN_LINES / EVAL_LINES slice the text (for tests), as
-# in recipes/prepare_data.sh. Each run's TensorBoard log is in OUT_DIR/runs/RUN/tensorboard.
+# full-context runs of the first seed by carried_state_stats.py (OUT_DIR/carried_state_stats_RUN.md).
+# SEEDS (default "1"; "1 2 3" for the three-seed table) trains each model once per seed into
+# OUT_DIR/runs/MODEL_MODE_seedS; the table gives the mean and standard deviation over the
+# seeds. TRAIN_LINES / EVAL_LINES slice the text (for tests), as in recipes/prepare_data.sh.
+# Each run's TensorBoard log is in OUT_DIR/runs/RUN/tensorboard.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 
