@@ -16,7 +16,10 @@ import os
 import re
 import statistics
 import sys
-from typing import Dict, List, Tuple
+from typing import List, Tuple
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from seed_groups import group_seeds, mean_and_sd  # noqa: E402  (recipes/lib/seed_groups.py)
 
 # WikiText-103 test perplexity, small setting (MODELS.md), by (model, training, evaluation): the
 # truncated models scored with the sliding window, the full-context ones with the state carried
@@ -73,40 +76,12 @@ def read_run(run_dir: str) -> dict:
     }
 
 
-def group_seeds(runs: list) -> list:
-    """Runs whose configurations differ only in the seed, as one group each, in the order of their first run:
-    its name (the first run's directory name without a trailing _seedS), configuration without the seed,
-    perplexities keyed by (split, evaluation) as lists over the seeds that have them, and the validation
-    curve averaged over the seeds at the updates all of them validated at."""
-    groups: Dict[tuple, dict] = {}
-    for run in runs:
-        config = {key: value for key, value in run["config"].items() if key != "seed"}
-        group = groups.setdefault(tuple(sorted(config.items())), {
-            "name": re.sub(r"_seed\d+$", "", run["name"]), "config": config, "runs": []})
-        group["runs"].append(run)
-    for group in groups.values():
-        keys = sorted({key for run in group["runs"] for key in run["ppl"]})
-        group["ppl"] = {key: [run["ppl"][key] for run in group["runs"] if key in run["ppl"]] for key in keys}
-        curves = [dict(run["curve"]) for run in group["runs"] if run["curve"]]
-        shared = sorted(set.intersection(*(set(curve) for curve in curves))) if curves else []
-        group["curve"] = [(update, statistics.fmean(curve[update] for curve in curves)) for update in shared]
-    return list(groups.values())
-
-
 def training(config: dict) -> str:
     """The training column: truncated or full, and "no positions" for a truncated run without positional
     embeddings (the twin of a full-context run: its state can be carried, as length_table.py does)."""
     if config["mode"] == "truncated" and "--no-token-positional-embeddings" in config.get("extra", ""):
         return "truncated, no positions"
     return config["mode"]
-
-
-def mean_and_sd(values: List[str]) -> str:
-    """One perplexity as it is; several as "mean ± standard deviation"; none as ""."""
-    if len(values) < 2:
-        return "".join(values)
-    numbers = [float(value) for value in values]
-    return f"{statistics.fmean(numbers):.2f} ± {statistics.stdev(numbers):.2f}"
 
 
 def paper_ppl(config: dict, evaluation: str) -> str:
@@ -119,7 +94,7 @@ def paper_ppl(config: dict, evaluation: str) -> str:
 def table(runs: list) -> str:
     rows = ["| model | size | training | evaluation | seeds | valid ppl | test ppl | paper test ppl (small) |",
             "|---|---|---|---|---:|---:|---:|---:|"]
-    for group in group_seeds(runs):
+    for group in group_seeds(runs, "ppl"):
         config = group["config"]
         evaluations = sorted({evaluation for _, evaluation in group["ppl"]})
         for evaluation in evaluations:
@@ -139,7 +114,7 @@ def perplexity_figure(runs: list):
     from matplotlib.figure import Figure
     from matplotlib.ticker import LogFormatter
 
-    groups = group_seeds(runs)
+    groups = group_seeds(runs, "ppl")
     bars = [(f"{group['name']}, {evaluation.replace('_', ' ')}", [float(ppl) for ppl in values],
              paper_ppl(group["config"], evaluation))
             for group in groups for (split, evaluation), values in sorted(group["ppl"].items()) if split == "test"]

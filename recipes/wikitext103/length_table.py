@@ -131,7 +131,7 @@ def main() -> None:
                         for name in args.lengths)
     print(f"| model | training | decay | seeds | {header} |")
     print("|---|---|---:|---:|" + "---:|" * len(args.lengths))
-    for group in group_seeds(runs):
+    for group in group_seeds(runs, "ppl"):
         for decay in args.decays:
             cells = " | ".join(mean_and_sd(group["ppl"][(decay, name)]) for name in args.lengths)
             print(f"| {group['config']['model']} | {training(group['config'])} | {decay} | {len(group['runs'])} "

@@ -3,6 +3,7 @@ tiny data, TensorBoard logs, resuming, and bad input."""
 
 import os
 import re
+import statistics
 
 import pytest
 
@@ -42,7 +43,7 @@ def code_execution_small(tmp_path_factory):
 
 def test_small_setting_trains_evaluates_and_tabulates(code_execution_small):
     for model in ("lstm", "delta_rnn"):
-        scores = read_results(code_execution_small / "runs" / model)
+        scores = read_results(code_execution_small / "runs" / f"{model}_seed1")
         assert set(scores) == {"valid", "test"}
         for split in scores.values():
             assert {"seq_acc", "print_acc", "token_acc"} <= set(split)
@@ -58,7 +59,7 @@ def test_small_setting_draws_the_validation_curves_of_the_training_logs(code_exe
     algorithmic_table = load_script(os.path.join(RECIPES, "lib", "algorithmic_table.py"))
     runs = []
     for model in ("lstm", "delta_rnn"):
-        run_dir = code_execution_small / "runs" / model
+        run_dir = code_execution_small / "runs" / f"{model}_seed1"
         log = (run_dir / "train.log").read_text()
         for metric in ("print_acc", "token_acc"):
             curve = algorithmic_table.read_valid_curve(log, metric)
@@ -73,7 +74,7 @@ def test_small_setting_draws_the_validation_curves_of_the_training_logs(code_exe
 
 
 def test_rerun_resumes_and_another_run_directory_is_refused(code_execution_small):
-    data, run_dir = str(code_execution_small / "data"), str(code_execution_small / "runs" / "lstm")
+    data, run_dir = str(code_execution_small / "data"), str(code_execution_small / "runs" / "lstm_seed1")
     same = run_script(CODE_EXECUTION_RUN, "--model", "lstm", "--setting", "small", "--cpu", "--max-epoch", "2",
                       "--data", data, "--out", run_dir)
     assert_succeeded(same)
@@ -82,6 +83,37 @@ def test_rerun_resumes_and_another_run_directory_is_refused(code_execution_small
                        "--out", run_dir)
     assert other.returncode == 1
     assert f"{run_dir} holds another run (task=code_execution model=lstm" in other.stderr
+
+
+def test_levels_train_each_model_per_level_and_seed_and_tabulate_the_mean_and_sd(tmp_path):
+    """algorithmic_levels.sh (what claims.sh runs) at two ListOps depths, two seeds, on tiny data made
+    beforehand: a run per (level, seed), each with its seed; one table row per level with the mean and
+    standard deviation of the seeds' test accuracies and each seed's; a figure line per row."""
+    for depth in (2, 3):
+        assert_succeeded(run_script(
+            "-m", "fwp_plugin.data.listops", "--depth", str(depth), "--train-size", "24", "--valid-size", "8",
+            "--test-size", "8", "--out", str(tmp_path / f"depth_{depth}" / "data")))
+    levels = os.path.join(RECIPES, "lib", "algorithmic_levels.sh")
+    assert_succeeded(run_script(levels, "listops", str(tmp_path), "--depth", "2 3", "transformer", SEEDS="1 2", MAX_EPOCH="1"))
+    table = (tmp_path / "table.md").read_text()
+    for depth in (2, 3):
+        runs = [tmp_path / f"depth_{depth}" / "runs" / f"transformer_seed{seed}" for seed in (1, 2)]
+        assert [f"seed={seed} " in (run / "run_config.txt").read_text() for seed, run in zip((1, 2), runs)] == [True] * 2
+        accuracies = [read_results(run)["test"]["acc"] for run in runs]
+        row = re.search(rf"^\| transformer \| depth {depth} \| 2 \| \d+K \| 1 \| [0-9.]+ min \| [0-9.]+ "
+                        rf"\| ([0-9.]+) ± ([0-9.]+) \| (.*) \|$", table, re.M)
+        assert row, table
+        assert float(row[1]) == pytest.approx(statistics.fmean(accuracies), abs=0.05)
+        assert float(row[2]) == pytest.approx(statistics.stdev(accuracies), abs=0.05)
+        assert [float(value) for value in row[3].split(", ")] == accuracies
+        assert (tmp_path / f"depth_{depth}" / "table.md").is_file()
+    assert table.count("Majority-class baseline on") == 2
+    algorithmic_table = load_script(os.path.join(RECIPES, "lib", "algorithmic_table.py"))
+    runs = [algorithmic_table.read_run(str(tmp_path / f"depth_{depth}" / "runs" / f"transformer_seed{seed}"))
+            for depth in (2, 3) for seed in (1, 2)]
+    labels = [line.get_label() for line in algorithmic_table.accuracy_figure(runs).axes[0].lines]
+    assert labels == ["transformer, depth 2", "transformer, depth 3"]
+    assert_png(tmp_path / "figure.png")
 
 
 def test_listops_run_generates_its_data_then_trains_and_evaluates(tmp_path):
@@ -185,3 +217,8 @@ def test_scripts_print_their_usage():
     for script in (CODE_EXECUTION_RUN, LISTOPS_RUN):
         result = run_script(script)
         assert result.returncode == 2 and "--model MODEL --out RUN_DIR" in result.stderr
+    for task in ("code_execution", "listops"):
+        result = run_script(os.path.join(RECIPES, task, "claims.sh"))
+        assert result.returncode == 2 and f"bash recipes/{task}/claims.sh OUT_DIR" in result.stderr
+    result = run_script(os.path.join(RECIPES, "lib", "algorithmic_levels.sh"))
+    assert result.returncode == 2 and "TASK OUT_DIR OPTION" in result.stderr
