@@ -25,11 +25,11 @@ from datetime import date
 from typing import Callable, Optional
 
 import torch
-import torch.nn.functional as F
 
 import fwp_kernels
 from benchmarks import plots
-from fwp_kernels.reference import delta_rule_step_loop, linear_attention_step_loop
+from fwp_kernels.interface import make_example_inputs
+from fwp_kernels.ops import OPS
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,20 +56,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def make_inputs(batch: int, seq_len: int, heads: int, head_dim: int) -> dict:
-    """Delta Net style q, k, v, beta: phi = sumnorm(elu + 1) keys and queries, beta = sigmoid(.)."""
-
-    def phi(z: torch.Tensor) -> torch.Tensor:
-        positive = F.elu(z) + 1
-        return positive / positive.sum(dim=-1, keepdim=True)
-
-    shape = (batch, seq_len, heads, head_dim)
-    return {
-        "q": phi(torch.randn(shape)).requires_grad_(),
-        "k": phi(torch.randn(shape)).requires_grad_(),
-        "v": torch.randn(shape).requires_grad_(),
-        "beta": torch.sigmoid(torch.randn(shape[:3])).requires_grad_(),
-    }
+def example_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int) -> dict:
+    """fwp_kernels.<op>'s inputs as the paper's layers produce them (the op's interface,
+    `make_example_inputs`; float32, seeded by torch's global generator), every tensor requiring grad."""
+    seed = int(torch.randint(2**31, ()))
+    inputs = make_example_inputs(OPS[op], batch, seq_len, heads, dim, seed=seed)
+    return {name: x.requires_grad_() for name, x in inputs.items()}
 
 
 def median_seconds(run: Callable[[], None], repeats: int) -> float:
@@ -128,19 +120,7 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    # op name -> (chunkwise form, step loop, input names)
-    ops = {
-        "linear attention": (
-            lambda **inputs: fwp_kernels.linear_attention(**inputs, backend="torch", chunk_size=args.chunk_size),
-            linear_attention_step_loop,
-            ("q", "k", "v"),
-        ),
-        "delta rule": (
-            lambda **inputs: fwp_kernels.delta_rule(**inputs, backend="torch", chunk_size=args.chunk_size),
-            delta_rule_step_loop,
-            ("q", "k", "v", "beta"),
-        ),
-    }
+    ops = ("linear_attention", "delta_rule")
 
     print(
         f"CPU float32, B={args.batch}, H={args.heads}, Dk=Dv={args.head_dim}, chunk size {args.chunk_size}, "
@@ -154,9 +134,12 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     rows, times = [], []  # per row: ms of chunk fwd, step fwd, chunk fwd+bwd, step fwd+bwd (None: skipped)
     for seq_len in args.T:
-        all_inputs = make_inputs(args.batch, seq_len, args.heads, args.head_dim)
-        for name, (chunkwise, step_loop, input_names) in ops.items():
-            inputs = {input_name: all_inputs[input_name] for input_name in input_names}
+        for name in ops:
+            def chunkwise(**inputs):
+                return getattr(fwp_kernels, name)(**inputs, backend="torch", chunk_size=args.chunk_size)
+
+            step_loop = OPS[name].form("naive")
+            inputs = example_inputs(name, args.batch, seq_len, args.heads, args.head_dim)
             chunk_fwd = time_forward(chunkwise, inputs, args.repeats)
             chunk_fwd_bwd = time_forward_backward(chunkwise, inputs, args.repeats)
             step_fwd = step_fwd_bwd = None
@@ -165,12 +148,12 @@ def main() -> None:
             if seq_len <= args.step_loop_backward_max_T:
                 step_fwd_bwd = time_forward_backward(step_loop, inputs, args.step_loop_repeats)
             print(
-                f"| {name} | {seq_len} | {milliseconds(chunk_fwd)} | {milliseconds(step_fwd)} | "
+                f"| {name.replace('_', ' ')} | {seq_len} | {milliseconds(chunk_fwd)} | {milliseconds(step_fwd)} | "
                 f"{speedup(step_fwd, chunk_fwd)} | {milliseconds(chunk_fwd_bwd)} | {milliseconds(step_fwd_bwd)} | "
                 f"{speedup(step_fwd_bwd, chunk_fwd_bwd)} |",
                 flush=True,
             )
-            rows.append(f"{name}, T={seq_len}")
+            rows.append(f"{name.replace('_', ' ')}, T={seq_len}")
             times.append([None if seconds is None else 1e3 * seconds
                           for seconds in (chunk_fwd, step_fwd, chunk_fwd_bwd, step_fwd_bwd)])
     if args.plot:

@@ -24,24 +24,19 @@ from datetime import date
 from typing import Callable, List
 
 import torch
-import torch.nn.functional as F
 
 import fwp_kernels
 from benchmarks import plots
-from benchmarks.bench_ops import forward_backward_run, forward_run, milliseconds, speedup
-from fwp_kernels.reference import delta_lstm_step_loop, delta_rnn_step_loop, recurrent_delta_rule_step_loop
+from benchmarks.bench_ops import example_inputs, forward_backward_run, forward_run, milliseconds, speedup
+from fwp_kernels.ops import OPS
 
-# op name -> (the public op, its step loop)
-OPS = {
-    "delta_rnn": (fwp_kernels.delta_rnn, delta_rnn_step_loop),
-    "delta_lstm": (fwp_kernels.delta_lstm, delta_lstm_step_loop),
-    "recurrent_delta_rule": (fwp_kernels.recurrent_delta_rule, recurrent_delta_rule_step_loop),
-}
+# The ops timed here: those with a recurrence on their output.
+RECURRENT_OPS = ("delta_rnn", "delta_lstm", "recurrent_delta_rule")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ops", nargs="+", choices=list(OPS), default=list(OPS))
+    parser.add_argument("--ops", nargs="+", choices=RECURRENT_OPS, default=list(RECURRENT_OPS), help="ops to time")
     parser.add_argument("--T", type=int, nargs="+", default=[256, 1024], help="sequence lengths")
     parser.add_argument("--head-dim", type=int, nargs="+", default=[16, 64], help="D (16: the paper's small size)")
     parser.add_argument("--batch", type=int, default=4)
@@ -51,37 +46,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
-
-
-def phi(z: torch.Tensor) -> torch.Tensor:
-    positive = F.elu(z) + 1
-    return positive / positive.sum(dim=-1, keepdim=True)
-
-
-def make_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int) -> dict:
-    """Inputs as the paper's layers produce them, all requiring grad.
-
-    Delta RNN / LSTM: phi keys and queries, softmax recurrent keys, sigmoid betas
-    (the LSTM with a gate axis of 3). RDN: pre-activation q, k, v, beta and slow
-    recurrent weights from N(0, 1/D).
-    """
-    if op == "recurrent_delta_rule":
-        inputs = {name: torch.randn(batch, seq_len, heads, dim) for name in ("q", "k", "v")}
-        inputs["beta"] = torch.randn(batch, seq_len, heads)
-        inputs.update({name: torch.randn(heads, dim, dim) / dim**0.5 for name in ("Rq", "Rk", "Rv")})
-        inputs["rbeta"] = torch.randn(heads, dim) / dim**0.5
-    else:
-        steps = (batch, seq_len, heads, 3) if op == "delta_lstm" else (batch, seq_len, heads)
-        inputs = {
-            "q": phi(torch.randn(*steps, dim)),
-            "k": phi(torch.randn(*steps, dim)),
-            "v": torch.randn(*steps, dim),
-            "beta": torch.sigmoid(torch.randn(steps)),
-            "rk": torch.softmax(torch.randn(*steps, dim), dim=-1),
-            "rv": torch.randn(*steps, dim),
-            "rbeta": torch.sigmoid(torch.randn(steps)),
-        }
-    return {name: x.requires_grad_() for name, x in inputs.items()}
 
 
 def fastest_seconds_interleaved(runs: List[Callable[[], None]], repeats: int) -> List[float]:
@@ -116,15 +80,15 @@ def main() -> None:
     for dim in args.head_dim:
         for seq_len in args.T:
             for name in args.ops:
-                op, step_loop = OPS[name]
+                op, step_loop = getattr(fwp_kernels, name), OPS[name].form("naive")
                 options = {"backend": "torch"}
-                if name != "recurrent_delta_rule":
+                if OPS[name].chunked:
                     options["chunk_size"] = args.chunk_size
 
                 def fast(**inputs):
                     return op(**inputs, **options)
 
-                inputs = make_inputs(name, args.batch, seq_len, args.heads, dim)
+                inputs = example_inputs(name, args.batch, seq_len, args.heads, dim)
                 fast_fwd, step_fwd = fastest_seconds_interleaved(
                     [forward_run(fast, inputs), forward_run(step_loop, inputs)], args.repeats
                 )

@@ -21,17 +21,15 @@ from datetime import date
 import torch
 
 import fwp_kernels
-import fwp_kernels.reference
-from benchmarks import bench_ops, bench_recurrent, plots
-from benchmarks.bench_ops import forward_backward_run, milliseconds, speedup
+from benchmarks import plots
+from benchmarks.bench_ops import example_inputs, forward_backward_run, milliseconds, speedup
 from benchmarks.bench_recurrent import fastest_seconds_interleaved
-
-OPS = ["linear_attention", "delta_rule", "delta_rnn", "delta_lstm", "recurrent_delta_rule"]
+from fwp_kernels.ops import OPS
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ops", nargs="+", choices=OPS, default=OPS)
+    parser.add_argument("--ops", nargs="+", choices=list(OPS), default=list(OPS), help="ops to time")
     parser.add_argument("--T", type=int, nargs="+", default=[50], help="unroll lengths")
     parser.add_argument("--batch", type=int, default=32, help="environments")
     parser.add_argument("--heads", type=int, default=4)
@@ -42,16 +40,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     parser.add_argument("--plot", metavar="PATH", help="also write the table as a bar chart (PNG)")
     return parser.parse_args()
-
-
-def make_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int) -> dict:
-    """The inputs of `bench_ops` (linear attention without beta, the delta rule) or `bench_recurrent`."""
-    if op in ("linear_attention", "delta_rule"):
-        inputs = bench_ops.make_inputs(batch, seq_len, heads, dim)
-        if op == "linear_attention":
-            del inputs["beta"]
-        return inputs
-    return bench_recurrent.make_inputs(op, batch, seq_len, heads, dim)
 
 
 def main() -> None:
@@ -70,11 +58,11 @@ def main() -> None:
     for seq_len in args.T:
         reset = torch.rand(args.batch, seq_len) < args.reset_rate
         for name in args.ops:
-            op, step_loop = getattr(fwp_kernels, name), getattr(fwp_kernels.reference, f"{name}_step_loop")
+            op, step_loop = getattr(fwp_kernels, name), OPS[name].form("naive")
             options = {"backend": "torch"}
-            if name != "recurrent_delta_rule":
+            if OPS[name].chunked:
                 options["chunk_size"] = args.chunk_size
-            inputs = make_inputs(name, args.batch, seq_len, args.heads, args.head_dim)
+            inputs = example_inputs(name, args.batch, seq_len, args.heads, args.head_dim)
             runs = [
                 forward_backward_run(lambda **x: op(**x, **options), inputs),
                 forward_backward_run(lambda **x: op(**x, **options, reset=reset), inputs),

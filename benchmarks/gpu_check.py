@@ -1,11 +1,11 @@
 """Check and time the Triton backend on a CUDA GPU (one command; several minutes, most of it compiling).
 
-1. Correctness: for every op of `fwp_kernels.backend.IMPLEMENTATIONS` that has a
-   "triton" entry, the output, final state and the gradient of every input
+1. Correctness: for every op of `fwp_kernels.ops.OPS` that has a "triton"
+   form, the output, final state and the gradient of every input
    (initial state included) against the "torch" backend at a realistic size
    (B=2, H=4, T=1000, a ragged last chunk, D=64), in float32 and bfloat16, plus
-   the delta rule's token-by-token decoding path. Ops without a Triton entry are
-   listed as such, so new Triton ops join by their table entry alone.
+   the delta rule's token-by-token decoding path. Ops without a Triton form are
+   listed as such, so new Triton ops join by their interface alone.
    The same again at D=16 (`--check-dims`; the paper's head size). A kernel
    that fails to compile or run is a FAIL row with the error, and the check goes on.
 2. Speed: forward and forward+backward of linear attention and the delta rule
@@ -17,7 +17,7 @@
    forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64},
    triton against the torch backend.
 
-Head dims outside fwp_kernels.backend.TRITON_HEAD_DIMS (128 among them) are not
+Head dims above fwp_kernels.backend.TRITON_MAX_HEAD_DIM (128) are not
 Triton's: "auto" runs them in torch.
 
 Prints markdown tables row by row and appends them, with the device name, to
@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
 
 import fwp_kernels
-from fwp_kernels.backend import IMPLEMENTATIONS
+from fwp_kernels.interface import make_example_inputs
+from fwp_kernels.ops import OPS
 
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -76,52 +76,10 @@ def require_cuda() -> None:
         )
 
 
-def phi(z: torch.Tensor) -> torch.Tensor:
-    """sumnorm(elu(z) + 1): the Delta Net's key and query map."""
-    positive = F.elu(z) + 1
-    return positive / positive.sum(dim=-1, keepdim=True)
-
-
 def op_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int, with_state: bool) -> Dict[str, object]:
-    """Keyword arguments of fwp_kernels.<op> (float32, on CUDA), as the paper's layers produce them."""
-    device = torch.device("cuda")
-
-    def randn(*shape: int) -> torch.Tensor:
-        return torch.randn(*shape, device=device)
-
-    steps = (batch, seq_len, heads)
-    if op in ("linear_attention", "delta_rule"):
-        inputs = {"q": phi(randn(*steps, dim)), "k": phi(randn(*steps, dim)), "v": randn(*steps, dim)}
-        if op == "delta_rule":
-            inputs["beta"] = torch.sigmoid(randn(*steps))
-        state = 0.5 * randn(batch, heads, dim, dim)
-    elif op in ("delta_rnn", "delta_lstm"):
-        if op == "delta_lstm":
-            steps += (3,)  # the gate axis
-        inputs = {
-            "q": phi(randn(*steps, dim)),
-            "k": phi(randn(*steps, dim)),
-            "v": randn(*steps, dim),
-            "beta": torch.sigmoid(randn(*steps)),
-            "rk": torch.softmax(randn(*steps, dim), dim=-1),
-            "rv": randn(*steps, dim),
-            "rbeta": torch.sigmoid(randn(*steps)),
-        }
-        weights = (batch, heads, 3, dim, dim) if op == "delta_lstm" else (batch, heads, dim, dim)
-        state = (0.5 * randn(*weights), 0.5 * randn(*weights), randn(batch, heads, dim))
-        if op == "delta_lstm":
-            state += (randn(batch, heads, dim),)
-    elif op == "recurrent_delta_rule":
-        inputs = {name: randn(*steps, dim) for name in ("q", "k", "v")}
-        inputs["beta"] = randn(*steps)
-        inputs.update({name: randn(heads, dim, dim) / dim**0.5 for name in ("Rq", "Rk", "Rv")})
-        inputs["rbeta"] = randn(heads, dim) / dim**0.5
-        state = (0.5 * randn(batch, heads, dim, dim), randn(batch, heads, dim))
-    else:
-        raise KeyError(f"gpu_check has no input builder for op {op!r}: add one to op_inputs")
-    if with_state:
-        inputs["initial_state"] = state
-    return inputs
+    """Keyword arguments of fwp_kernels.<op> (float32, on CUDA), as the paper's layers produce them
+    (the op's example inputs, `fwp_kernels.interface.make_example_inputs`)."""
+    return make_example_inputs(OPS[op], batch, seq_len, heads, dim, device="cuda", with_state=with_state)
 
 
 def flat_tensors(value) -> List[torch.Tensor]:
@@ -142,7 +100,7 @@ def named_tensor_inputs(inputs: Dict[str, object]) -> Dict[str, torch.Tensor]:
 def run_op(op: str, inputs: Dict[str, object], backend: str, chunk_size: int, grad: bool) -> Dict[str, torch.Tensor]:
     """Output, final state parts and (grad=True) input gradients of fwp_kernels.<op>, by name."""
     options = {"backend": backend, "output_final_state": True}
-    if op != "recurrent_delta_rule":  # the only op without a chunkwise form
+    if OPS[op].chunked:
         options["chunk_size"] = chunk_size
     with torch.set_grad_enabled(grad):
         output, state = getattr(fwp_kernels, op)(**inputs, **options)
@@ -192,8 +150,8 @@ def correctness_table(check_dims: List[int], chunk_size: int) -> List[str]:
     ]
     emit(rows)
     for dim in check_dims:
-        for op, implementations in IMPLEMENTATIONS.items():
-            if "triton" not in implementations:
+        for op, interface in OPS.items():
+            if "triton" not in interface.forms:
                 rows += emit([f"| {op} | | {dim} | | | no triton backend yet | | |"])
                 continue
             for dtype in (torch.float32, torch.bfloat16):
@@ -249,9 +207,9 @@ def timing_functions(args: argparse.Namespace, fla: Dict[str, Callable]) -> Dict
     for op in ("linear_attention", "delta_rule"):
         functions[op] = {"triton": ours(op, "triton"), "torch": ours(op, "torch")}
     # Token by token: the triton backend's path for inputs shorter than a chunk, called directly for long T.
-    from fwp_kernels.triton.delta_rule import token_by_token_delta_rule
+    from fwp_kernels.ops.delta_rule.triton import triton_fused_delta_rule
 
-    functions["delta_rule token by token"] = {"triton": lambda *tensors: token_by_token_delta_rule(*tensors)[0]}
+    functions["delta_rule token by token"] = {"triton": lambda *tensors: triton_fused_delta_rule(*tensors)[0]}
     for name, function in fla.items():
         functions[name]["fla"] = function
     return functions

@@ -19,12 +19,14 @@ just before a step (episode boundaries inside a batch of unrolls; `fwp_kernels.r
 Backends (argument `backend`, default "auto"; see `fwp_kernels.backend`):
   "torch"   the chunkwise-parallel PyTorch forms, and a lean step loop for the
             recurrent delta rule (any device).
-  "triton"  the Triton kernels of `fwp_kernels.triton` (CUDA; CPU tensors only under
+  "triton"  the Triton kernels, `fwp_kernels.ops.<op>.triton` (CUDA; CPU tensors only under
             the Triton interpreter, TRITON_INTERPRET=1).
 "auto" uses the environment variable FWP_BACKEND when set, else "triton" for
 CUDA tensors of ops that have Triton kernels and "torch" otherwise.
 
-The step-by-step loops that define the ops are in `fwp_kernels.reference`.
+Each op's folder `fwp_kernels.ops.<op>` holds its interface (inputs, state
+parts, checks, forms, example inputs: `fwp_kernels.ops.OPS`) and its forms;
+the naive step-by-step loops that define the ops are in `fwp_kernels.reference`.
 Neither fairseq nor triton is needed to import this package (triton is imported
 only when the triton backend runs).
 """

@@ -1,4 +1,5 @@
-"""The public ops: validate the inputs, pick the backend, run it.
+"""The public ops: validate the inputs, pick the backend, run it (`run_op`, reading the op's
+interface in `fwp_kernels.ops.OPS`).
 
 Layout: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H]; outputs
 [B, T, H, Dv]. Keys and queries arrive already feature-mapped and scaled
@@ -26,41 +27,19 @@ written (from that step on, the row's outputs and state are NaN/Inf until a
 reset zeroes the state). A chunkwise form would spread a NaN at step t to the
 earlier outputs of its chunk (0 * NaN in the in-chunk products), so the
 chunkwise ops check their sequence inputs first (one device-to-host sync per
-call) and, when one holds a non-finite value, run the op's step loop instead
-(`fwp_kernels.reference`: same arguments, same dtypes, slower), whatever the
-backend. The recurrent delta rule is a step loop in every backend already.
+call) and, when one holds a non-finite value, run the op's naive step loop
+instead (`fwp_kernels.reference`: same arguments, same dtypes, slower),
+whatever the backend. The recurrent delta rule is a step loop in every backend already.
 """
 
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 
 from fwp_kernels.backend import select_implementation
-from fwp_kernels.reference import (
-    delta_lstm_step_loop,
-    delta_rnn_step_loop,
-    delta_rule_step_loop,
-    linear_attention_step_loop,
-)
-from fwp_kernels.checks import (
-    check_beta,
-    check_chunk_size,
-    check_delta_lstm_inputs,
-    check_delta_rnn_inputs,
-    check_fast_weights,
-    check_linear_attention_state,
-    check_recurrent_delta_rule_inputs,
-    check_reset,
-    check_sequences,
-    check_state_parts,
-)
-from fwp_kernels.state import (
-    LinearAttentionState,
-    StateTuple,
-    delta_lstm_state_parts,
-    delta_rnn_state_parts,
-    recurrent_delta_rule_state_parts,
-)
+from fwp_kernels.checks import check_chunk_size, check_reset
+from fwp_kernels.ops import OPS
+from fwp_kernels.state import LinearAttentionState, StateTuple
 
 
 def linear_attention(
@@ -86,26 +65,7 @@ def linear_attention(
     reset: [B, T] bool or None; reset[b, t] = True sets W (and z) of row b to zero
     just before step t (see the module docstring); no gradient crosses a reset.
     """
-    check_sequences(q, k, v)
-    check_linear_attention_state(initial_state, normalize, q, v)
-    check_chunk_size(chunk_size)
-    check_reset(reset, q)
-    run = select_implementation(
-        "linear_attention", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
-    )
-    if not all_finite(q, k, v):
-        run = step_loop_taking_chunk_size(STEP_LOOPS["linear_attention"])
-    return run(
-        q,
-        k,
-        v,
-        normalize=normalize,
-        eps=eps,
-        initial_state=initial_state,
-        output_final_state=output_final_state,
-        chunk_size=chunk_size,
-        **reset_argument(reset),
-    )
+    return run_op("linear_attention", locals())
 
 
 def delta_rule(
@@ -129,27 +89,7 @@ def delta_rule(
     reset: [B, T] bool or None; reset[b, t] = True sets W of row b to zero just
     before step t (see the module docstring); no gradient crosses a reset.
     """
-    check_sequences(q, k, v)
-    check_beta(beta, q)
-    if initial_state is not None:
-        check_fast_weights("initial_state", initial_state, q, v)
-    check_chunk_size(chunk_size)
-    check_reset(reset, q)
-    run = select_implementation(
-        "delta_rule", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
-    )
-    if not all_finite(q, k, v, beta):
-        run = step_loop_taking_chunk_size(STEP_LOOPS["delta_rule"])
-    return run(
-        q,
-        k,
-        v,
-        beta,
-        initial_state=initial_state,
-        output_final_state=output_final_state,
-        chunk_size=chunk_size,
-        **reset_argument(reset),
-    )
+    return run_op("delta_rule", locals())
 
 
 def delta_rnn(
@@ -180,28 +120,7 @@ def delta_rnn(
     just before step t, so softmax(y) is uniform at t (see the module docstring);
     no gradient crosses a reset.
     """
-    check_delta_rnn_inputs(q, k, v, beta, rk, rv, rbeta)
-    check_state_parts(initial_state, delta_rnn_state_parts(q, v), q)
-    check_chunk_size(chunk_size)
-    check_reset(reset, q)
-    run = select_implementation(
-        "delta_rnn", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
-    )
-    if not all_finite(q, k, v, beta, rk, rv, rbeta):
-        run = step_loop_taking_chunk_size(STEP_LOOPS["delta_rnn"])
-    return run(
-        q,
-        k,
-        v,
-        beta,
-        rk,
-        rv,
-        rbeta,
-        initial_state=initial_state,
-        output_final_state=output_final_state,
-        chunk_size=chunk_size,
-        **reset_argument(reset),
-    )
+    return run_op("delta_rnn", locals())
 
 
 def delta_lstm(
@@ -233,28 +152,7 @@ def delta_lstm(
     zero just before step t, so softmax(h) is uniform at t (see the module
     docstring); no gradient crosses a reset.
     """
-    check_delta_lstm_inputs(q, k, v, beta, rk, rv, rbeta)
-    check_state_parts(initial_state, delta_lstm_state_parts(q), q)
-    check_chunk_size(chunk_size)
-    check_reset(reset, q)
-    run = select_implementation(
-        "delta_lstm", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
-    )
-    if not all_finite(q, k, v, beta, rk, rv, rbeta):
-        run = step_loop_taking_chunk_size(STEP_LOOPS["delta_lstm"])
-    return run(
-        q,
-        k,
-        v,
-        beta,
-        rk,
-        rv,
-        rbeta,
-        initial_state=initial_state,
-        output_final_state=output_final_state,
-        chunk_size=chunk_size,
-        **reset_argument(reset),
-    )
+    return run_op("delta_lstm", locals())
 
 
 def recurrent_delta_rule(
@@ -287,56 +185,33 @@ def recurrent_delta_rule(
     just before step t, so a_t = tanh(0) = 0 (see the module docstring); no
     gradient crosses a reset.
     """
-    check_recurrent_delta_rule_inputs(q, k, v, beta, Rq, Rk, Rv, rbeta)
-    check_state_parts(initial_state, recurrent_delta_rule_state_parts(q), q)
+    return run_op("recurrent_delta_rule", locals())
+
+
+def run_op(name: str, arguments: dict):
+    """Run the public op `name` on `arguments`, its parameters by name (its locals()): validate them
+    (the op's interface, chunk_size, reset), pick the form (`select_implementation`; the naive step
+    loop for a chunkwise op with a non-finite sequence input, see the module docstring) and call it
+    with the tensor inputs in order and the rest as keywords."""
+    interface = OPS[name]
+    arguments = dict(arguments)
+    backend, reset = arguments.pop("backend"), arguments.pop("reset")
+    interface.check_inputs(arguments)
+    q = arguments["q"]
+    if interface.chunked:
+        check_chunk_size(arguments["chunk_size"])
     check_reset(reset, q)
-    run = select_implementation(
-        "recurrent_delta_rule", backend, q.device, q.dtype, head_dims(q, k, v), needs_reset=reset is not None
-    )
-    return run(
-        q,
-        k,
-        v,
-        beta,
-        Rq,
-        Rk,
-        Rv,
-        rbeta,
-        initial_state=initial_state,
-        output_final_state=output_final_state,
-        **reset_argument(reset),
-    )
-
-
-# The step loops that replace the chunkwise forms on non-finite inputs (see the module docstring).
-STEP_LOOPS = {
-    "linear_attention": linear_attention_step_loop,
-    "delta_rule": delta_rule_step_loop,
-    "delta_rnn": delta_rnn_step_loop,
-    "delta_lstm": delta_lstm_step_loop,
-}
+    head_dims = tuple(arguments[input_name].shape[-1] for input_name in ("q", "k", "v"))
+    run = select_implementation(name, backend, q.device, q.dtype, head_dims, needs_reset=reset is not None)
+    if interface.chunked and not all_finite(*(arguments[input_name] for input_name in interface.sequence_inputs)):
+        run = interface.form("naive")
+        del arguments["chunk_size"]
+    if reset is not None:  # the Triton kernels, never selected with a reset, take no reset argument
+        arguments["reset"] = reset
+    tensors = [arguments.pop(input_name) for input_name in interface.tensor_inputs]
+    return run(*tensors, **arguments)
 
 
 def all_finite(*tensors: torch.Tensor) -> bool:
     """Whether every entry of every tensor is finite (one device-to-host sync)."""
     return bool(torch.stack([torch.isfinite(x).all() for x in tensors]).all())
-
-
-def step_loop_taking_chunk_size(step_loop: Callable) -> Callable:
-    """`step_loop` called like a chunkwise form: the chunk_size argument is dropped."""
-
-    def run(*args, chunk_size: int, **kwargs):
-        return step_loop(*args, **kwargs)
-
-    return run
-
-
-def reset_argument(reset: Optional[torch.Tensor]) -> dict:
-    """The keyword argument passing `reset` on: none without resets, so the implementations
-    that take no reset (the Triton kernels, never selected with one) are called as before."""
-    return {} if reset is None else {"reset": reset}
-
-
-def head_dims(*tensors: torch.Tensor) -> Tuple[int, ...]:
-    """The head dims of [B, T, H, D] inputs: what decides whether "auto" can run the Triton kernels."""
-    return tuple(x.shape[-1] for x in tensors)

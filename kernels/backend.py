@@ -2,15 +2,15 @@
 
 Backends:
   "torch"   the fastest PyTorch forms in `fwp_kernels.ops` (any device).
-  "triton"  the Triton kernels in `fwp_kernels.triton` (CUDA; on CPU tensors only
+  "triton"  the Triton kernels of the ops' triton.py modules (CUDA; on CPU tensors only
             under the Triton interpreter, TRITON_INTERPRET=1 set before import).
 
 `backend="auto"` runs the backend named by the environment variable FWP_BACKEND
 if it is set (to a backend name or "auto"); otherwise, and for FWP_BACKEND=auto,
 "triton" for CUDA tensors (float32, bfloat16, float16) of an op that has a
-Triton implementation, when every head dim is one the kernels take
-(TRITON_HEAD_DIMS), and "torch" for everything else (float64 and other head
-dims included). A backend named explicitly (argument or FWP_BACKEND) must
+Triton implementation, when every head dim is at most TRITON_MAX_HEAD_DIM (the
+kernels pad any head dim to a whole tile), and "torch" for everything else
+(float64 and larger head dims included). A backend named explicitly (argument or FWP_BACKEND) must
 exist for the op, and "triton" refuses float64 inputs (it would compute them in
 float32, while the ops promise float64 accumulation for float64).
 
@@ -19,51 +19,27 @@ RESET_BACKENDS only: "torch". When the op is called with a reset mask
 (`select_implementation(..., needs_reset=True)`), "auto" selects "torch", and an
 explicitly named backend without reset support raises a ValueError.
 
-IMPLEMENTATIONS maps op -> backend -> implementation. Torch implementations are
-callables; Triton ones are "module:function" strings imported on first use, so
-neither importing `fwp_kernels` nor running on CPU needs triton installed. A new
-implementation is one entry.
+The implementations are the forms each op's interface declares
+(`fwp_kernels.ops.OPS[op].forms`, "module:function" imported on first use), so
+neither importing `fwp_kernels` nor running on CPU needs triton installed.
 """
 
 import importlib
 import os
-from typing import Callable, Dict, List, Sequence, Union
+from typing import Callable, List, Sequence
 
 import torch
 
-from fwp_kernels.ops.delta_lstm.chunk import chunk_delta_lstm
-from fwp_kernels.ops.delta_rnn.chunk import chunk_delta_rnn
-from fwp_kernels.ops.delta_rule.chunk import chunk_delta_rule
-from fwp_kernels.ops.linear_attention.chunk import chunk_linear_attention
-from fwp_kernels.ops.recurrent_delta_rule.fused import fused_recurrent_delta_rule
+from fwp_kernels.ops import OPS
 
 BACKEND_ENV_VAR = "FWP_BACKEND"
 BACKENDS = ("torch", "triton")
 
-# op name -> backend name -> implementation (a callable, or "module:function" imported lazily).
-IMPLEMENTATIONS: Dict[str, Dict[str, Union[Callable, str]]] = {
-    "linear_attention": {
-        "torch": chunk_linear_attention,
-        "triton": "fwp_kernels.triton.linear_attention:chunk_linear_attention",
-    },
-    "delta_rule": {
-        "torch": chunk_delta_rule,
-        "triton": "fwp_kernels.triton.delta_rule:delta_rule",
-    },
-    "delta_rnn": {"torch": chunk_delta_rnn, "triton": "fwp_kernels.triton.delta_rnn:triton_delta_rnn"},
-    "delta_lstm": {"torch": chunk_delta_lstm, "triton": "fwp_kernels.triton.delta_lstm:triton_delta_lstm"},
-    "recurrent_delta_rule": {
-        "torch": fused_recurrent_delta_rule,
-        "triton": "fwp_kernels.triton.recurrent_delta_rule:triton_recurrent_delta_rule",
-    },
-}
 # Input dtypes the Triton kernels take; "auto" sends anything else (float64) to torch.
 TRITON_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-# Head dims the Triton kernels take (whole tl.dot tiles), checked on an H200
-# (benchmarks/RESULTS.md). 128 is left out: the chunk kernels' backward needs
-# more shared memory than Hopper has (272-352 KB against 227 KB), and the
-# recurrent kernels' D x D register tiles were never run at that size on a GPU.
-TRITON_HEAD_DIMS = (16, 32, 64)
+# The largest head dim the Triton kernels take; smaller ones, powers of two or
+# not, run padded to a whole tile (`fwp_kernels.ops.common.tiles`).
+TRITON_MAX_HEAD_DIM = 128
 # Backends whose implementations take the `reset` argument (the Triton kernels do not yet).
 RESET_BACKENDS = ("torch",)
 
@@ -91,13 +67,13 @@ def select_implementation(
         source = f"the environment variable {BACKEND_ENV_VAR}"
     if backend not in ("auto", *BACKENDS):
         raise unknown_backend_error(backend, source, ["auto", *BACKENDS])
-    implementations = IMPLEMENTATIONS[op]
+    forms = OPS[op].forms
     if backend == "auto":
         on_triton = (
             device.type == "cuda"
             and dtype in TRITON_DTYPES
-            and all(dim in TRITON_HEAD_DIMS for dim in head_dims)
-            and "triton" in implementations
+            and all(dim <= TRITON_MAX_HEAD_DIM for dim in head_dims)
+            and "triton" in forms
             and not needs_reset
         )
         backend = "triton" if on_triton else "torch"
@@ -109,17 +85,14 @@ def select_implementation(
             f"not {dtype} (backend 'triton' requested by {source}); use backend='torch' or 'auto', "
             f"which computes {dtype} inputs in {dtype}"
         )
-    if backend not in implementations:
+    if backend not in forms:
         raise ValueError(
             f"op {op!r} has no {backend} implementation yet (requested by {source}); "
-            f"available: {', '.join(map(repr, implementations))}"
+            f"available: {', '.join(repr(form) for form in BACKENDS if form in forms)}"
         )
-    implementation = implementations[backend]
-    if isinstance(implementation, str):
+    if backend == "triton":
         check_triton_can_run(device)
-        module, name = implementation.split(":")
-        implementation = getattr(importlib.import_module(module), name)
-    return implementation
+    return OPS[op].form(backend)
 
 
 def check_triton_can_run(device: torch.device) -> None:
@@ -134,7 +107,7 @@ def check_triton_can_run(device: torch.device) -> None:
     if device.type == "cpu" and os.environ.get("TRITON_INTERPRET") != "1":
         raise RuntimeError(
             "the triton backend on CPU tensors runs only under the Triton interpreter: set TRITON_INTERPRET=1 "
-            "in the environment before fwp_kernels.triton is imported (or use backend='torch' on CPU)"
+            "in the environment before the Triton kernels are imported (or use backend='torch' on CPU)"
         )
 
 

@@ -1,11 +1,10 @@
-"""Input validation shared by the public ops.
+"""Input checks shared by the ops' interfaces (`fwp_kernels.ops.<op>.interface`).
 
 Every error names the argument, what was received and what was expected.
 Sizes: q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H];
-fast weights W: [B, H, Dv, Dk]; key sum z: [B, H, Dk]. B, T, H, Dk are read
-from q and Dv from v. The Delta LSTM's inputs have a gate axis of size 3 before
-the feature axis: [B, T, H, 3, D]. State tuples are checked against the
-`StatePart`s of `fwp_kernels.state`. The per-step reset mask is reset: [B, T] bool.
+fast weights W: [B, H, Dv, Dk]. B, T, H, Dk are read from q and Dv from v.
+State tuples are checked against the op's `StatePart`s (`fwp_kernels.state`).
+The per-step reset mask is reset: [B, T] bool.
 """
 
 from typing import List, Optional, Sequence
@@ -13,10 +12,6 @@ from typing import List, Optional, Sequence
 import torch
 
 from fwp_kernels.state import StatePart
-
-# The Delta LSTM's gates, in the order of its gate axis.
-GATES = ("input", "update", "output")
-
 
 def check_tensor(name: str, x: object, reference: Optional[torch.Tensor] = None) -> None:
     """x is a floating-point tensor, on the device of `reference` when given."""
@@ -77,30 +72,6 @@ def check_fast_weights(name: str, state: torch.Tensor, q: torch.Tensor, v: torch
     check_shape(name, state, (batch, heads, v.shape[-1], key_dim), "[B, H, Dv, Dk]")
 
 
-def check_linear_attention_state(initial_state: object, normalize: bool, q: torch.Tensor, v: torch.Tensor) -> None:
-    """None, W: [B, H, Dv, Dk], or with normalize=True the pair (W, z: [B, H, Dk])."""
-    if initial_state is None:
-        return
-    if not normalize:
-        if not isinstance(initial_state, torch.Tensor):
-            raise TypeError(
-                f"initial_state must be the fast weights W [B, H, Dv, Dk] when normalize=False, "
-                f"got {type(initial_state).__name__}"
-            )
-        check_fast_weights("initial_state", initial_state, q, v)
-        return
-    if not isinstance(initial_state, (tuple, list)) or len(initial_state) != 2:
-        raise TypeError(
-            f"initial_state must be the pair (W [B, H, Dv, Dk], z [B, H, Dk]) when normalize=True, "
-            f"got {type(initial_state).__name__}"
-        )
-    weights, key_sum = initial_state
-    check_fast_weights("initial_state[0] (W)", weights, q, v)
-    batch, _, heads, key_dim = q.shape
-    check_tensor("initial_state[1] (z)", key_sum, reference=q)
-    check_shape("initial_state[1] (z)", key_sum, (batch, heads, key_dim), "[B, H, Dk]")
-
-
 def check_reset(reset: object, q: torch.Tensor) -> None:
     """None, or a bool tensor [B, T] with B, T of q, on the device of q."""
     if reset is None:
@@ -143,65 +114,3 @@ def check_state_parts(initial_state: object, parts: List[StatePart], q: torch.Te
         name = f"initial_state[{index}] ({part.name})"
         check_tensor(name, tensor, reference=q)
         check_shape(name, tensor, part.shape, part.layout)
-
-
-def check_delta_rnn_inputs(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    beta: torch.Tensor,
-    rk: torch.Tensor,
-    rv: torch.Tensor,
-    rbeta: torch.Tensor,
-) -> None:
-    """q, k: [B, T, H, Dk]; v, rk, rv: [B, T, H, D]; beta, rbeta: [B, T, H]."""
-    check_sequences(q, k, v)
-    check_beta(beta, q)
-    batch, seq_len, heads, _ = q.shape
-    for name, x in (("rk", rk), ("rv", rv)):
-        check_like_q(name, x, q, (batch, seq_len, heads, v.shape[-1]), "[B, T, H, D] with B, T, H of q and D of v")
-    check_beta(rbeta, q, name="rbeta")
-
-
-def check_delta_lstm_inputs(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    beta: torch.Tensor,
-    rk: torch.Tensor,
-    rv: torch.Tensor,
-    rbeta: torch.Tensor,
-) -> None:
-    """q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3] (gate axis: input, update, output)."""
-    check_tensor("q", q)
-    layout = f"[B, T, H, 3, D] with a gate axis of size 3 ({', '.join(GATES)})"
-    if q.dim() != 5 or q.shape[3] != len(GATES):
-        raise ValueError(f"q has shape {tuple(q.shape)}, expected {layout}")
-    check_sequence_length(q, "[B, T, H, 3, D]")
-    for name, x in (("k", k), ("v", v), ("rk", rk), ("rv", rv)):
-        check_like_q(name, x, q, q.shape, "[B, T, H, 3, D] of q")
-    for name, x in (("beta", beta), ("rbeta", rbeta)):
-        check_tensor(name, x, reference=q)
-        check_shape(name, x, q.shape[:4], "[B, T, H, 3] of q")
-
-
-def check_recurrent_delta_rule_inputs(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    beta: torch.Tensor,
-    Rq: torch.Tensor,
-    Rk: torch.Tensor,
-    Rv: torch.Tensor,
-    rbeta: torch.Tensor,
-) -> None:
-    """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] (any floating dtype)."""
-    check_sequences(q, k, v)
-    check_shape("v", v, q.shape, "[B, T, H, D] of q")
-    check_beta(beta, q)
-    heads, dim = q.shape[2:]
-    for name, x in (("Rq", Rq), ("Rk", Rk), ("Rv", Rv)):
-        check_tensor(name, x, reference=q)
-        check_shape(name, x, (heads, dim, dim), "[H, D, D] with H, D of q")
-    check_tensor("rbeta", rbeta, reference=q)
-    check_shape("rbeta", rbeta, (heads, dim), "[H, D] with H, D of q")

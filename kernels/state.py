@@ -1,8 +1,9 @@
 """Initial states: the given state in the accumulation dtype, or zeros.
 
 The ops with a recurrence on their output carry a tuple of tensors (fast weights
-and the last output); its parts are described once here by `StatePart`s, which
-the input checks (`fwp_kernels.checks.check_state_parts`) and the ops share.
+and the last output); each op's interface (`fwp_kernels.ops.<op>.interface`)
+describes its parts once by `StatePart`s, which the input checks
+(`fwp_kernels.checks.check_state_parts`) and the op's forms share.
 """
 
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -45,37 +46,6 @@ def initial_linear_attention_state(
         return initial_fast_weights(None, k, v, dtype), k.new_zeros(batch, heads, key_dim, dtype=dtype)
     weights, key_sum = initial_state
     return weights.to(dtype), key_sum.to(dtype)
-
-
-def delta_rnn_state_parts(q: torch.Tensor, v: torch.Tensor) -> List[StatePart]:
-    """(W: [B, H, D, Dk], R: [B, H, D, D], y: [B, H, D]) for q: [B, T, H, Dk], v: [B, T, H, D]."""
-    batch, _, heads, key_dim = q.shape
-    dim = v.shape[-1]
-    return [
-        StatePart("W", (batch, heads, dim, key_dim), "[B, H, D, Dk]"),
-        StatePart("R", (batch, heads, dim, dim), "[B, H, D, D]"),
-        StatePart("y", (batch, heads, dim), "[B, H, D]"),
-    ]
-
-
-def delta_lstm_state_parts(q: torch.Tensor) -> List[StatePart]:
-    """(W, R: [B, H, 3, D, D], h, c: [B, H, D]) for q: [B, T, H, 3, D]."""
-    batch, _, heads, gates, dim = q.shape
-    return [
-        StatePart("W", (batch, heads, gates, dim, dim), "[B, H, 3, D, D]"),
-        StatePart("R", (batch, heads, gates, dim, dim), "[B, H, 3, D, D]"),
-        StatePart("h", (batch, heads, dim), "[B, H, D]"),
-        StatePart("c", (batch, heads, dim), "[B, H, D]"),
-    ]
-
-
-def recurrent_delta_rule_state_parts(q: torch.Tensor) -> List[StatePart]:
-    """(W: [B, H, D, D], y: [B, H, D]) for q: [B, T, H, D]."""
-    batch, _, heads, dim = q.shape
-    return [
-        StatePart("W", (batch, heads, dim, dim), "[B, H, D, D]"),
-        StatePart("y", (batch, heads, dim), "[B, H, D]"),
-    ]
 
 
 def initial_state_parts(

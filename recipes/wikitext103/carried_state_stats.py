@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from collect import read_run
 from length_table import PLUGIN, carried_length, check_run
 
-# The parts of each state tuple, in the order of fwp_kernels.state's StatePart lists (a test compares).
+# The parts of each state tuple, in the order of the ops' interfaces (fwp_kernels.ops.OPS; a test compares).
 STATE_PART_NAMES = {"delta_rnn": ("W", "R", "y"), "delta_lstm": ("W", "R", "h", "c"), "rdn": ("W", "y")}
 # Models whose recurrence reads sm(y_{t-1}) (MODELS.md): the part holding y_{t-1}.
 RECURRENT_SOFTMAX_PART = {"delta_rnn": "y", "delta_lstm": "h"}

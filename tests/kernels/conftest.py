@@ -1,27 +1,22 @@
 """Fixtures for the kernel tests: the op configurations and realistic inputs.
 
-Inputs look like what the paper's layers produce: keys and queries go through
-phi(z) = sumnorm(elu(z) + 1) (so ||k||_2 <= 1) and beta = sigmoid(.) is in
-(0, 1), so the delta rule recurrence stays bounded. The recurrent fast weights
-of the Delta RNN and Delta LSTM get softmax keys; the recurrent delta rule gets
-pre-activation inputs and slow weights drawn from N(0, 1/D), as in the paper.
+Every op is tested through its interface (`fwp_kernels.ops.OPS`): its inputs are
+its `example_inputs`, drawn as the paper's layers produce them (keys and
+queries through phi(z) = sumnorm(elu(z) + 1), so ||k||_2 <= 1; beta =
+sigmoid(.) in (0, 1), so the delta rule recurrence stays bounded; softmax keys
+for the recurrent fast weights; pre-activation inputs and N(0, 1/D) slow
+weights for the recurrent delta rule), its reference is its naive form.
 """
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 import fwp_kernels
-import fwp_kernels.reference
-from fwp_kernels.reference import delta_rule_step_loop, linear_attention_step_loop
-
-
-def phi(z: torch.Tensor) -> torch.Tensor:
-    positive = F.elu(z) + 1
-    return positive / positive.sum(dim=-1, keepdim=True)
+from fwp_kernels.interface import OpInterface, make_example_inputs
+from fwp_kernels.ops import OPS
 
 
 def flatten_tensors(*values) -> list:
@@ -88,65 +83,70 @@ class InputHelpers:
         }
 
 
+# Default head dims of the tests' inputs, (D, Dk): unequal where the op allows it.
+DEFAULT_DIMS = {"linear_attention": (8, 8), "delta_rule": (8, 8), "delta_rnn": (4, 5), "delta_lstm": (4, 4),
+                "recurrent_delta_rule": (4, 4)}
+
+
 @dataclass
 class OpCase(InputHelpers):
-    """One op configuration: linear attention (normalised or not) or the delta rule."""
+    """One op configuration: an op of fwp_kernels.ops.OPS, linear attention normalised or not."""
 
     name: str
     normalize: bool = False
 
     @property
+    def interface(self) -> OpInterface:
+        return OPS[self.name]
+
+    @property
+    def chunked(self) -> bool:
+        """Whether the fast form is chunkwise (takes chunk_size); the recurrent delta rule's is a step loop."""
+        return self.interface.chunked
+
+    @property
     def sequence_inputs(self) -> tuple:
         """The names of the inputs with a time axis (dim 1)."""
-        return ("q", "k", "v", "beta")
+        return self.interface.sequence_inputs
 
-    def run_chunked(self, inputs: dict, **options):
-        """The public op (chunkwise "torch" backend) on `inputs` -> (output, final state)."""
-        op = fwp_kernels.delta_rule if self.name == "delta_rule" else fwp_kernels.linear_attention
-        return op(**inputs, **options)
+    @property
+    def state_names(self) -> list:
+        """Names of the flattened (output, final state)."""
+        parts = self.interface.state_parts(self.make_inputs(batch=1, seq_len=1, heads=1))
+        return ["output", *(f"final {part.name}" for part in parts)]
 
     def run_fast(self, inputs: dict, chunk_size: int = 16, **options):
-        """run_chunked with RecurrentOpCase.run_fast's signature, for tests over every op (any_case)."""
-        return self.run_chunked(inputs, chunk_size=chunk_size, **options)
+        """The public op (default backend "auto": the "torch" forms on CPU) -> (output, final state);
+        chunk_size goes to the chunkwise ops only."""
+        if self.chunked:
+            options["chunk_size"] = chunk_size
+        return getattr(fwp_kernels, self.name)(**inputs, **options)
 
     def run_step_loop(self, inputs: dict, **options):
-        """The step-loop reference on `inputs` -> (output, final state)."""
-        op = delta_rule_step_loop if self.name == "delta_rule" else linear_attention_step_loop
-        return op(**inputs, **options)
+        """The naive form (the step-loop reference) on `inputs` -> (output, final state)."""
+        return self.interface.form("naive")(**inputs, **options)
 
     def make_inputs(
         self,
         batch: int = 2,
         seq_len: int = 37,
         heads: int = 3,
-        key_dim: int = 8,
-        value_dim: int = 8,
+        dim: Optional[int] = None,
+        key_dim: Optional[int] = None,
         with_state: bool = False,
         dtype: torch.dtype = torch.float64,
         seed: int = 0,
     ) -> dict:
-        """Keyword arguments for the op: q, k, v, [beta], [normalize], [initial_state]; tensors require grad."""
-        generator = torch.Generator().manual_seed(seed)
-
-        def randn(*shape: int) -> torch.Tensor:
-            return torch.randn(*shape, generator=generator, dtype=torch.float64)
-
-        tensors = {
-            "q": phi(randn(batch, seq_len, heads, key_dim)),
-            "k": phi(randn(batch, seq_len, heads, key_dim)),
-            "v": randn(batch, seq_len, heads, value_dim),
-        }
-        if self.name == "delta_rule":
-            tensors["beta"] = torch.sigmoid(randn(batch, seq_len, heads))
-        if with_state:
-            weights = 0.5 * randn(batch, heads, value_dim, key_dim)
-            # a key sum z adds up earlier phi keys: positive entries
-            key_sum = 1.0 + 3.0 * torch.rand(batch, heads, key_dim, generator=generator, dtype=torch.float64)
-            tensors["initial_state"] = (weights, key_sum) if self.normalize else weights
-        inputs = {name: map_tensors(lambda x: x.to(dtype).requires_grad_(), x) for name, x in tensors.items()}
-        if self.name == "linear_attention":
-            inputs["normalize"] = self.normalize
-        return inputs
+        """Keyword arguments for the op (make_example_inputs), tensors requiring grad; dim: D (Dv),
+        key_dim: Dk where the op allows Dk != D (defaults: DEFAULT_DIMS)."""
+        default_dim, default_key_dim = DEFAULT_DIMS[self.name]
+        options = {"normalize": self.normalize} if self.name == "linear_attention" else {}
+        inputs = make_example_inputs(
+            self.interface, batch, seq_len, heads, dim or default_dim, key_dim or default_key_dim,
+            dtype=torch.float64, seed=seed, with_state=with_state, options=options,
+        )
+        return {name: map_tensors(lambda x: x.to(dtype).requires_grad_(), x) if name not in options else x
+                for name, x in inputs.items()}
 
 
 OP_CASES = [OpCase("linear_attention"), OpCase("linear_attention", normalize=True), OpCase("delta_rule")]
@@ -158,105 +158,22 @@ def op_case(request) -> OpCase:
     return request.param
 
 
-def programmed_inputs(randn: Callable[..., torch.Tensor], steps: tuple, key_dim: int, dim: int) -> dict:
-    """Delta RNN / LSTM inputs with leading dims `steps`: q, k = phi(.) [*steps, key_dim]; v, rv [*steps, dim];
-    rk = softmax(.) [*steps, dim]; beta, rbeta = sigmoid(.) [*steps]."""
-    return {
-        "q": phi(randn(*steps, key_dim)),
-        "k": phi(randn(*steps, key_dim)),
-        "v": randn(*steps, dim),
-        "beta": torch.sigmoid(randn(*steps)),
-        "rk": torch.softmax(randn(*steps, dim), dim=-1),
-        "rv": randn(*steps, dim),
-        "rbeta": torch.sigmoid(randn(*steps)),
-    }
-
-
-@dataclass
-class RecurrentOpCase(InputHelpers):
-    """An op with a recurrence on its output: "delta_rnn", "delta_lstm" or "recurrent_delta_rule"."""
-
-    name: str
-
-    @property
-    def chunked(self) -> bool:
-        """Whether the fast form is chunkwise (takes chunk_size); the recurrent delta rule's is a step loop."""
-        return self.name != "recurrent_delta_rule"
-
-    @property
-    def sequence_inputs(self) -> tuple:
-        """The names of the inputs with a time axis (dim 1)."""
-        if self.name == "recurrent_delta_rule":
-            return ("q", "k", "v", "beta")
-        return ("q", "k", "v", "beta", "rk", "rv", "rbeta")
-
-    @property
-    def state_names(self) -> list:
-        """Names of the flattened (output, final state)."""
-        parts = {"delta_rnn": "WRy", "delta_lstm": "WRhc", "recurrent_delta_rule": "Wy"}[self.name]
-        return ["output", *(f"final {part}" for part in parts)]
-
-    def run_fast(self, inputs: dict, chunk_size: int = 16, **options):
-        """The public op ("torch" backend) -> (output, final state); chunk_size goes to the chunkwise ops only."""
-        if self.chunked:
-            options["chunk_size"] = chunk_size
-        return getattr(fwp_kernels, self.name)(**inputs, **options)
-
-    def run_step_loop(self, inputs: dict, **options):
-        """The step-loop reference on `inputs` -> (output, final state)."""
-        return getattr(fwp_kernels.reference, f"{self.name}_step_loop")(**inputs, **options)
-
-    def make_inputs(
-        self,
-        batch: int = 2,
-        seq_len: int = 37,
-        heads: int = 3,
-        dim: int = 4,
-        key_dim: int = 5,
-        with_state: bool = False,
-        dtype: torch.dtype = torch.float64,
-        seed: int = 0,
-    ) -> dict:
-        """Keyword arguments for the op, tensors requiring grad; `key_dim` is the Delta RNN's Dk (q, k, W)."""
-        generator = torch.Generator().manual_seed(seed)
-
-        def randn(*shape: int) -> torch.Tensor:
-            return torch.randn(*shape, generator=generator, dtype=torch.float64)
-
-        if self.name == "delta_rnn":
-            tensors = programmed_inputs(randn, (batch, seq_len, heads), key_dim, dim)
-            state = (0.5 * randn(batch, heads, dim, key_dim), 0.5 * randn(batch, heads, dim, dim))
-            state += (randn(batch, heads, dim),)
-        elif self.name == "delta_lstm":
-            tensors = programmed_inputs(randn, (batch, seq_len, heads, 3), dim, dim)  # a gate axis of size 3
-            weights = (batch, heads, 3, dim, dim)
-            state = (0.5 * randn(*weights), 0.5 * randn(*weights), randn(batch, heads, dim), randn(batch, heads, dim))
-        else:
-            tensors = {name: randn(batch, seq_len, heads, dim) for name in ("q", "k", "v")}
-            tensors["beta"] = randn(batch, seq_len, heads)
-            tensors.update({name: randn(heads, dim, dim) / dim**0.5 for name in ("Rq", "Rk", "Rv")})
-            tensors["rbeta"] = randn(heads, dim) / dim**0.5
-            state = (0.5 * randn(batch, heads, dim, dim), randn(batch, heads, dim))
-        if with_state:
-            tensors["initial_state"] = state
-        return {name: map_tensors(lambda x: x.to(dtype).requires_grad_(), x) for name, x in tensors.items()}
-
-
-RECURRENT_CASES = [RecurrentOpCase("delta_rnn"), RecurrentOpCase("delta_lstm"), RecurrentOpCase("recurrent_delta_rule")]
+RECURRENT_CASES = [OpCase("delta_rnn"), OpCase("delta_lstm"), OpCase("recurrent_delta_rule")]
 
 
 @pytest.fixture(params=RECURRENT_CASES, ids=lambda case: case.name)
-def recurrent_case(request) -> RecurrentOpCase:
+def recurrent_case(request) -> OpCase:
+    """The ops with a recurrence on their output: Delta RNN, Delta LSTM, recurrent delta rule."""
     return request.param
 
 
 @pytest.fixture(params=OP_CASES + RECURRENT_CASES, ids=OP_CASE_IDS + [case.name for case in RECURRENT_CASES])
-def any_case(request):
+def any_case(request) -> OpCase:
     """Every op configuration: those of op_case, then those of recurrent_case."""
     return request.param
 
 
-@pytest.fixture(params=[RecurrentOpCase("delta_rnn"), RecurrentOpCase("delta_lstm")], ids=lambda case: case.name)
-def chunked_recurrent_case(request) -> RecurrentOpCase:
+@pytest.fixture(params=[OpCase("delta_rnn"), OpCase("delta_lstm")], ids=lambda case: case.name)
+def chunked_recurrent_case(request) -> OpCase:
     """The recurrent ops with a chunkwise fast form."""
     return request.param

@@ -9,7 +9,7 @@ from kernel_helpers import OUTPUT_TOLERANCE, STATE_TOLERANCE
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_half_precision_inputs(op_case, dtype):
     inputs = op_case.make_inputs(with_state=True, dtype=dtype)
-    output, state = op_case.run_chunked(inputs, output_final_state=True, chunk_size=16)
+    output, state = op_case.run_fast(inputs, output_final_state=True, chunk_size=16)
     assert output.dtype == dtype
     assert all(x.dtype == torch.float32 for x in op_case.flatten(state))
 

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from kernel_helpers import assert_all_close
-from fwp_kernels.backend import IMPLEMENTATIONS, select_implementation
+from fwp_kernels.backend import select_implementation
+from fwp_kernels.ops import OPS
 
 BATCH, SEQ_LEN, CHUNK = 4, 23, 4
 FORMS = ["fast", "step_loop"]  # the "torch" backend's form, the step-loop reference
@@ -170,6 +171,6 @@ def test_auto_backend_with_reset_runs_torch(monkeypatch, environment):
     else:
         monkeypatch.setenv("FWP_BACKEND", environment)
     cuda = torch.device("cuda")
-    for op, implementations in IMPLEMENTATIONS.items():
+    for op, interface in OPS.items():
         selected = select_implementation(op, "auto", cuda, torch.float32, (16, 16, 16), needs_reset=True)
-        assert selected is implementations["torch"], op
+        assert selected is interface.form("torch"), op

@@ -21,7 +21,7 @@ def split_in_time(inputs: dict, step: int) -> tuple:
 
 @pytest.mark.parametrize("implementation", ["chunked", "step_loop"])
 def test_two_calls_equal_one_call(op_case, implementation):
-    run = op_case.run_chunked if implementation == "chunked" else op_case.run_step_loop
+    run = op_case.run_fast if implementation == "chunked" else op_case.run_step_loop
     options = {"chunk_size": 16} if implementation == "chunked" else {}
     inputs = op_case.make_inputs(with_state=True)
     whole_output, whole_state = run(inputs, output_final_state=True, **options)

@@ -16,15 +16,15 @@ import pytest
 import torch
 
 import fwp_kernels
-from fwp_kernels.backend import IMPLEMENTATIONS, select_implementation
-from fwp_kernels.ops.delta_lstm.chunk import chunk_delta_lstm
+from fwp_kernels.backend import select_implementation
 from fwp_kernels.ops.delta_rnn.chunk import chunk_delta_rnn
 from fwp_kernels.ops.linear_attention.chunk import chunk_linear_attention
-from fwp_kernels.reference import delta_rule_step_loop
+from fwp_kernels.ops import OPS
+from fwp_kernels.reference import naive_delta_rule
 
 import triton  # noqa: F401  (a missing triton must fail these tests, not skip them: the Makefile installs it)
-from fwp_kernels.triton.delta_rule import token_by_token_delta_rule
-from fwp_kernels.triton.linear_attention import chunk_linear_attention as triton_linear_attention
+from fwp_kernels.ops.delta_rule.triton import triton_fused_delta_rule
+from fwp_kernels.ops.linear_attention.triton import triton_chunk_linear_attention
 
 # dtype -> (rtol, atol) for outputs, final states and gradients against the float64 reference.
 # float32: the kernels compute in float32. Half dtypes: outputs and input gradients are rounded to
@@ -56,12 +56,12 @@ def assert_close(name: str, actual: torch.Tensor, expected: torch.Tensor, dtype:
 
 def compare_to_step_loop(case, dtype, seq_len, with_state, chunk_size=16, key_dim=16, value_dim=16):
     inputs = case.make_inputs(
-        batch=1, seq_len=seq_len, heads=2, key_dim=key_dim, value_dim=value_dim, with_state=with_state, dtype=dtype
+        batch=1, seq_len=seq_len, heads=2, key_dim=key_dim, dim=value_dim, with_state=with_state, dtype=dtype
     )
     reference_inputs = case.with_tensors(
         inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
     )
-    output, state, grads = run_with_grads(case.run_chunked, case, inputs, backend="triton", chunk_size=chunk_size)
+    output, state, grads = run_with_grads(case.run_fast, case, inputs, backend="triton", chunk_size=chunk_size)
     expected_output, expected_state, expected_grads = run_with_grads(case.run_step_loop, case, reference_inputs)
 
     assert output.dtype == dtype and output.shape == expected_output.shape
@@ -104,10 +104,10 @@ def test_token_by_token_matches_step_loop(with_state, dtype):
         output, state = fwp_kernels.delta_rule(
             q, k, v, beta, initial_state=initial_state, output_final_state=True, backend="triton", chunk_size=16
         )
-        direct_output, direct_state = token_by_token_delta_rule(
+        direct_output, direct_state = triton_fused_delta_rule(
             q, k, v, beta, initial_state=initial_state, output_final_state=True
         )
-        expected_output, expected_state = delta_rule_step_loop(
+        expected_output, expected_state = naive_delta_rule(
             q.double(), k.double(), v.double(), beta.double(),
             initial_state=initial_state.double() if with_state else None, output_final_state=True,
         )
@@ -121,7 +121,7 @@ def test_token_by_token_refuses_inputs_that_require_grad():
     q, k = torch.rand(2, 1, 3, 2, 16)
     v = torch.randn(1, 3, 2, 16, requires_grad=True)
     with pytest.raises(RuntimeError, match="token-by-token triton delta rule has no backward"):
-        token_by_token_delta_rule(q, k, v, torch.rand(1, 3, 2))
+        triton_fused_delta_rule(q, k, v, torch.rand(1, 3, 2))
 
 
 def test_short_sequence_with_grad_takes_the_chunkwise_form():
@@ -156,26 +156,30 @@ def test_auto_on_cpu_runs_torch(monkeypatch):
 
 def test_auto_on_cuda_runs_triton_where_it_exists(monkeypatch):
     """Selection only (no CUDA tensor needed): triton for ops that have it and the dtypes and head
-    dims it takes, torch for float64, other head dims and ops without a Triton implementation."""
+    dims it takes, torch for float64, larger head dims and ops without a Triton implementation."""
     monkeypatch.delenv("FWP_BACKEND", raising=False)
     cuda = torch.device("cuda")
-    assert select_implementation("linear_attention", "auto", cuda) is triton_linear_attention
+    assert select_implementation("linear_attention", "auto", cuda) is triton_chunk_linear_attention
     assert select_implementation("linear_attention", "auto", cuda, torch.float64) is chunk_linear_attention
     assert select_implementation("linear_attention", "auto", cuda, torch.bfloat16, (64, 64, 64)) is (
-        triton_linear_attention
+        triton_chunk_linear_attention
     )
-    # Head dims the kernels do not take (128: more shared memory than Hopper has) go to torch.
-    for head_dims in [(128, 128, 128), (48, 48, 48), (16, 16, 128)]:
+    # Every head dim up to 128 runs in Triton (padded to a whole tile); larger ones go to torch.
+    for head_dims in [(128, 128, 128), (48, 48, 48), (8, 8, 96)]:
+        assert select_implementation("linear_attention", "auto", cuda, torch.float32, head_dims) is (
+            triton_chunk_linear_attention
+        )
+    for head_dims in [(256, 256, 256), (16, 16, 160)]:
         assert select_implementation("linear_attention", "auto", cuda, torch.float32, head_dims) is (
             chunk_linear_attention
         )
-    monkeypatch.setitem(IMPLEMENTATIONS, "delta_rnn", {"torch": chunk_delta_rnn})
+    monkeypatch.delitem(OPS["delta_rnn"].forms, "triton")
     assert select_implementation("delta_rnn", "auto", cuda) is chunk_delta_rnn
 
 
 def test_environment_selects_triton(monkeypatch):
     monkeypatch.setenv("FWP_BACKEND", "triton")
-    assert select_implementation("linear_attention", "auto", torch.device("cpu")) is triton_linear_attention
+    assert select_implementation("linear_attention", "auto", torch.device("cpu")) is triton_chunk_linear_attention
     q, k = torch.rand(2, 1, 20, 2, 16)
     v = torch.randn(1, 20, 2, 16)
     output, _ = fwp_kernels.linear_attention(q, k, v, chunk_size=16)
@@ -185,7 +189,7 @@ def test_environment_selects_triton(monkeypatch):
 
 @pytest.mark.parametrize("source", ["argument", "environment"])
 def test_triton_for_an_op_without_it_names_the_op(monkeypatch, source):
-    monkeypatch.setitem(IMPLEMENTATIONS, "delta_lstm", {"torch": chunk_delta_lstm})
+    monkeypatch.delitem(OPS["delta_lstm"].forms, "triton")
     monkeypatch.setenv("FWP_BACKEND", "triton" if source == "environment" else "torch")
     with pytest.raises(ValueError, match="op 'delta_lstm' has no triton implementation yet"):
         select_implementation("delta_lstm", "triton" if source == "argument" else "auto", torch.device("cpu"))
@@ -203,10 +207,10 @@ def test_triton_not_installed(monkeypatch):
         select_implementation("delta_rule", "triton", torch.device("cuda"))
 
 
-@pytest.mark.parametrize("key_dim,value_dim", [(8, 16), (16, 48), (128, 128)])
-def test_unsupported_head_dim(key_dim, value_dim):
+@pytest.mark.parametrize("key_dim,value_dim", [(16, 136), (192, 64)])
+def test_head_dim_above_the_maximum_is_refused(key_dim, value_dim):
     q, k = torch.rand(2, 1, 20, 2, key_dim)
-    with pytest.raises(ValueError, match=r"supports head dims \(16, 32, 64\); got .* backend=.torch."):
+    with pytest.raises(ValueError, match=r"takes head dims up to 128; got .* backend=.torch."):
         fwp_kernels.delta_rule(q, k, torch.randn(1, 20, 2, value_dim), torch.rand(1, 20, 2), backend="triton")
 
 

@@ -78,16 +78,14 @@ def test_carried_state_stats_score_as_fairseq_eval_lm_does(mini_run):
 
 
 def test_carried_state_stats_name_the_parts_as_the_ops_do(monkeypatch):
-    from fwp_kernels.state import delta_lstm_state_parts, delta_rnn_state_parts, recurrent_delta_rule_state_parts
+    from fwp_kernels.interface import make_example_inputs
+    from fwp_kernels.ops import OPS
 
     monkeypatch.syspath_prepend(RECIPES)  # the script imports its neighbours
     stats = load_script(os.path.join(RECIPES, "carried_state_stats.py"))
-    q, v = torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4)
-    assert stats.STATE_PART_NAMES == {
-        "delta_rnn": tuple(part.name for part in delta_rnn_state_parts(q, v)),
-        "delta_lstm": tuple(part.name for part in delta_lstm_state_parts(torch.zeros(1, 1, 2, 3, 4))),
-        "rdn": tuple(part.name for part in recurrent_delta_rule_state_parts(q)),
-    }
+    part_names = {model: tuple(part.name for part in OPS[op].state_parts(make_example_inputs(OPS[op])))
+                  for model, op in (("delta_rnn", "delta_rnn"), ("delta_lstm", "delta_lstm"), ("rdn", "recurrent_delta_rule"))}
+    assert stats.STATE_PART_NAMES == part_names
 
 
 def test_length_table_refuses_a_run_with_positions(mini_run):

@@ -21,10 +21,11 @@ import torch
 from fwp_kernels.ops.delta_rule.naive import delta_rule_update, read_out
 from fwp_kernels.precision import accumulation_dtype
 from fwp_kernels.resets import zero_rows
-from fwp_kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
+from fwp_kernels.ops.delta_lstm.interface import delta_lstm_state_parts
+from fwp_kernels.state import StateTuple, initial_state_parts
 
 
-def delta_lstm_step_loop(
+def naive_delta_lstm(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,

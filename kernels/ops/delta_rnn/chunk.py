@@ -22,7 +22,8 @@ from fwp_kernels.ops.delta_rule.chunk import delta_rule_chunk
 from fwp_kernels.ops.delta_rule.step_readout import StepReadout
 from fwp_kernels.precision import accumulation_dtype
 from fwp_kernels.resets import chunk_resets
-from fwp_kernels.state import StateTuple, delta_rnn_state_parts, initial_state_parts
+from fwp_kernels.ops.delta_rnn.interface import delta_rnn_state_parts
+from fwp_kernels.state import StateTuple, initial_state_parts
 
 
 def chunk_delta_rnn(

@@ -34,7 +34,7 @@ def delta_rule_update(
     return fast_weights + (beta_t.unsqueeze(-1) * error).unsqueeze(-1) * k_t.unsqueeze(-2)
 
 
-def delta_rule_step_loop(
+def naive_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,

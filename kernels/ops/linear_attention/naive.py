@@ -21,7 +21,7 @@ from fwp_kernels.resets import zero_rows
 from fwp_kernels.state import LinearAttentionState, initial_linear_attention_state
 
 
-def linear_attention_step_loop(
+def naive_linear_attention(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,

@@ -25,7 +25,8 @@ import torch
 
 from fwp_kernels.precision import accumulation_dtype
 from fwp_kernels.resets import zero_rows
-from fwp_kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
+from fwp_kernels.ops.recurrent_delta_rule.interface import recurrent_delta_rule_state_parts
+from fwp_kernels.state import StateTuple, initial_state_parts
 
 
 def fused_recurrent_delta_rule(

@@ -14,7 +14,7 @@ registers and walks the sequence. The forward kernel stores, per step, h_t,
 c_t, e^g_t and f^g_t in float32; the backward kernel walks back from the final
 matrices, recomputes pre^g_t from them, and undoes each update exactly
 (W^g_{t-1} = W^g_t - beta^g_t e^g_t k^g_t^T, likewise for R^g; the choice and
-its reasons are in `fwp_kernels.triton.recurrent_common`).
+its reasons are in `fwp_kernels.ops.common.triton_recurrent`).
 """
 
 from typing import Optional, Tuple
@@ -23,8 +23,8 @@ import torch
 import triton
 import triton.language as tl
 
-from fwp_kernels.state import StateTuple, delta_lstm_state_parts, initial_state_parts
-from fwp_kernels.triton.recurrent_common import (
+from fwp_kernels.ops.common.tiles import cut, pad_to_tiles
+from fwp_kernels.ops.common.triton_recurrent import (
     check_supported,
     delta_update_backward_from,
     delta_update_from,
@@ -42,6 +42,8 @@ from fwp_kernels.triton.recurrent_common import (
     store_tile,
     store_vector,
 )
+from fwp_kernels.ops.delta_lstm.interface import delta_lstm_state_parts
+from fwp_kernels.state import StateTuple, initial_state_parts
 
 
 @triton.jit
@@ -87,11 +89,13 @@ def _forward_kernel(
     W, R,  # float32 [B, H, 3, D, D]: the initial state on entry, the final one on exit
     hs, cs,  # [B, T + 1, H, D] float32: h_0, c_0 on entry at t = 0, h_t, c_t written at t
     errors, recurrent_errors,  # saved per step, float32 [B, T, H, 3, D]: e^g_t, f^g_t
-    T, H, D: tl.constexpr,
+    T, H, dim, D: tl.constexpr,
 ):
+    """D: the head dim padded to a whole tile; dim: the real D (the softmax's range)."""
     pid = tl.program_id(0).to(tl.int64)
     b = pid // H
     h = pid % H
+    real = tl.arange(0, D) < dim
     W_i = load_tile(W + (pid * 3 + 0) * D * D, D, D)
     W_u = load_tile(W + (pid * 3 + 1) * D * D, D, D)
     W_o = load_tile(W + (pid * 3 + 2) * D * D, D, D)
@@ -102,7 +106,7 @@ def _forward_kernel(
     cell = load_vector(cs + row_offset(b, 0, h, T + 1, H) * D, D)
     for t in range(T):
         row = row_offset(b, t, h, T, H)
-        previous = softmax(hidden)
+        previous = softmax(hidden, real)
         W_i, R_i, pre_i = _gate_forward(
             W_i, R_i, q, k, v, beta, rk, rv, rbeta, errors, recurrent_errors, row, 0, previous, D
         )
@@ -134,11 +138,12 @@ def _backward_kernel(
     hs, cs, errors, recurrent_errors,  # saved by the forward kernel
     q, k, beta, rk, rbeta,
     dq, dk, dv, dbeta, drk, drv, drbeta,  # float32 outputs, shaped like the inputs
-    T, H, D: tl.constexpr,
+    T, H, dim, D: tl.constexpr,
 ):
     pid = tl.program_id(0).to(tl.int64)
     b = pid // H
     h = pid % H
+    real = tl.arange(0, D) < dim
     W_i = load_tile(W + (pid * 3 + 0) * D * D, D, D)
     W_u = load_tile(W + (pid * 3 + 1) * D * D, D, D)
     W_o = load_tile(W + (pid * 3 + 2) * D * D, D, D)
@@ -156,7 +161,7 @@ def _backward_kernel(
     for step in range(T):
         t = T - 1 - step
         row = row_offset(b, t, h, T, H)
-        previous = softmax(load_vector(hs + row_offset(b, t, h, T + 1, H) * D, D))
+        previous = softmax(load_vector(hs + row_offset(b, t, h, T + 1, H) * D, D), real)
         cell_before = load_vector(cs + row_offset(b, t, h, T + 1, H) * D, D)
         cell = load_vector(cs + row_offset(b, t + 1, h, T + 1, H) * D, D)
         input_gate = tl.sigmoid(_preactivation(W_i, R_i, q, row, 0, previous, D))
@@ -193,25 +198,29 @@ def _backward_kernel(
 
 
 class DeltaLSTMFunction(torch.autograd.Function):
-    """(q, k, v, beta, rk, rv, rbeta, W_0, R_0, h_0, c_0) -> (h: [B, T, H, D] in the dtype of q, W_T, R_T, h_T, c_T).
+    """(q, k, v, beta, rk, rv, rbeta, W_0, R_0, h_0, c_0, dim) -> (h: [B, T, H, D] in the dtype of q, W_T, R_T,
+    h_T, c_T).
 
     q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3]; W_0, R_0: [B, H, 3, D, D];
-    h_0, c_0: [B, H, D]. The final state is float32; every input gets a gradient in its own dtype.
+    h_0, c_0: [B, H, D], with D padded to a whole tile; dim: the real D. The final state is float32;
+    every tensor input gets a gradient in its own dtype.
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0):
-        batch, seq_len, heads, _, dim = q.shape
+    def forward(ctx, q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0, dim):
+        batch, seq_len, heads, _, tile = q.shape
         q, k, v, beta, rk, rv, rbeta = (x.contiguous() for x in (q, k, v, beta, rk, rv, rbeta))
         weights, recurrent = float32_copies(W0, R0)
         hs, cs = sequence_buffer(h0, seq_len), sequence_buffer(c0, seq_len)
         errors, recurrent_errors = (torch.empty_like(q, dtype=torch.float32) for _ in range(2))
         _forward_kernel[(batch * heads,)](
-            q, k, v, beta, rk, rv, rbeta, weights, recurrent, hs, cs, errors, recurrent_errors, seq_len, heads, dim
+            q, k, v, beta, rk, rv, rbeta, weights, recurrent, hs, cs, errors, recurrent_errors, seq_len, heads, dim,
+            tile,
         )
         ctx.save_for_backward(
             q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0, weights, recurrent, hs, cs, errors, recurrent_errors
         )
+        ctx.dim = dim
         return steps_of(hs, q.dtype), weights, recurrent, hs[:, -1].clone(), cs[:, -1].clone()
 
     @staticmethod
@@ -219,7 +228,7 @@ class DeltaLSTMFunction(torch.autograd.Function):
         q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0, weights, recurrent, hs, cs, errors, recurrent_errors = (
             ctx.saved_tensors
         )
-        batch, seq_len, heads, _, dim = q.shape
+        batch, seq_len, heads, _, tile = q.shape
         dhs, dW, dR, dh_last, dc_last = float32_copies(
             d_output, d_final_weights, d_final_recurrent, d_final_h, d_final_c
         )
@@ -227,14 +236,14 @@ class DeltaLSTMFunction(torch.autograd.Function):
         dbeta, drbeta = (torch.empty_like(beta, dtype=torch.float32) for _ in range(2))
         _backward_kernel[(batch * heads,)](
             dhs, dW, dR, dh_last, dc_last, weights, recurrent, hs, cs, errors, recurrent_errors,
-            q, k, beta, rk, rbeta, dq, dk, dv, dbeta, drk, drv, drbeta, seq_len, heads, dim,
+            q, k, beta, rk, rbeta, dq, dk, dv, dbeta, drk, drv, drbeta, seq_len, heads, ctx.dim, tile,
         )
         gradients = (dq, dk, dv, dbeta, drk, drv, drbeta, dW, dR, dh_last, dc_last)
         inputs = (q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0)
-        return tuple(gradient.to(x.dtype) for gradient, x in zip(gradients, inputs))
+        return (*(gradient.to(x.dtype) for gradient, x in zip(gradients, inputs)), None)
 
 
-def triton_delta_lstm(
+def triton_fused_delta_lstm(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
@@ -249,10 +258,17 @@ def triton_delta_lstm(
     """q, k, v, rk, rv: [B, T, H, 3, D]; beta, rbeta: [B, T, H, 3] -> (h: [B, T, H, D], (W, R, h, c)).
 
     Same arguments and results as `fwp_kernels.ops.delta_lstm.chunk.chunk_delta_lstm` (a recurrent kernel:
-    `chunk_size` is accepted and unused); D must be in fwp_kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or
-    float16. The final state (W, R: [B, H, 3, D, D], h, c: [B, H, D]) is float32.
+    `chunk_size` is accepted and unused); D at most fwp_kernels.backend.TRITON_MAX_HEAD_DIM (padded to a whole
+    tile and cut back), q float32, bfloat16 or float16. The final state (W, R: [B, H, 3, D, D], h, c: [B, H, D])
+    is float32.
     """
-    check_supported("delta_lstm", q, D=q.shape[-1])
+    dim = q.shape[-1]
+    check_supported("delta_lstm", q, D=dim)
     W0, R0, h0, c0 = initial_state_parts(initial_state, delta_lstm_state_parts(q), q, torch.float32)
-    output, weights, recurrent, h, c = DeltaLSTMFunction.apply(q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0)
-    return output, (weights, recurrent, h, c) if output_final_state else None
+    q, k, v, rk, rv = (pad_to_tiles(x) for x in (q, k, v, rk, rv))
+    output, weights, recurrent, h, c = DeltaLSTMFunction.apply(
+        q, k, v, beta.contiguous(), rk, rv, rbeta.contiguous(),
+        pad_to_tiles(W0, axes=2), pad_to_tiles(R0, axes=2), pad_to_tiles(h0), pad_to_tiles(c0), dim,
+    )
+    final_state = (cut(weights, dim, dim), cut(recurrent, dim, dim), cut(h, dim), cut(c, dim))
+    return cut(output, dim), final_state if output_final_state else None

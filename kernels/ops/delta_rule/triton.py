@@ -1,6 +1,6 @@
 """The delta rule with Triton kernels: chunkwise (WY/UT) for training, token by token for decoding.
 
-Chunkwise (`chunk_delta_rule`): per chunk of C steps the WY factors
+Chunkwise (`triton_chunk_delta_rule`): per chunk of C steps the WY factors
 
     W = T diag(beta) K,  U = T diag(beta) V,  T = (I + tril(diag(beta) K K^T, -1))^{-1}
 
@@ -8,17 +8,17 @@ do not depend on the state; they are computed for all chunks at once in PyTorch
 (`fwp_kernels.ops.delta_rule.chunk.wy_representation`, a batched triangular solve
 that autograd differentiates). The inter-chunk recurrence, which carries the
 state S: [Dv, Dk] through the chunks (U_S = U - W S^T, O = Q S^T + tril(Q K^T) U_S,
-S_next = S + U_S^T K), is the Triton kernel pair of `fwp_kernels.triton.chunk`,
+S_next = S + U_S^T K), is the Triton kernel pair of `fwp_kernels.ops.common.triton_chunk`,
 forward and backward. Memory kept for the backward: the chunked inputs and W, U,
 O(T * D) per head; per-chunk states exist only during the backward.
 
-Token by token (`token_by_token_delta_rule`): one program per (batch, head)
+Token by token (`triton_fused_delta_rule`): one program per (batch, head)
 keeps S in registers and walks the steps,
 
     u_t = beta_t (v_t - S k_t),  S <- S + u_t k_t^T,  o_t = S q_t.
 
 It has no backward and refuses inputs that require grad. The "triton" backend
-of the public op (`delta_rule`) uses it for sequences shorter than one chunk
+of the public op (`triton_delta_rule`) uses it for sequences shorter than one chunk
 when no gradient is needed (decoding), and the chunkwise form otherwise.
 """
 
@@ -29,12 +29,18 @@ import triton
 import triton.language as tl
 
 from fwp_kernels.chunking import split_into_chunks
+from fwp_kernels.ops.common.tiles import cut, pad_to_tiles
+from fwp_kernels.ops.common.triton_chunk import (
+    check_head_dims,
+    check_kernel_chunk_size,
+    chunk_recurrence,
+    kernel_chunk_size,
+)
 from fwp_kernels.ops.delta_rule.chunk import wy_representation
 from fwp_kernels.precision import accumulation_dtype
-from fwp_kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
 
 
-def delta_rule(
+def triton_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
@@ -46,11 +52,11 @@ def delta_rule(
     """The "triton" backend of `fwp_kernels.delta_rule`: token by token for short inference inputs, else chunkwise."""
     check_kernel_chunk_size(chunk_size)
     if q.shape[1] < chunk_size and not needs_grad(q, k, v, beta, initial_state):
-        return token_by_token_delta_rule(q, k, v, beta, initial_state, output_final_state)
-    return chunk_delta_rule(q, k, v, beta, initial_state, output_final_state, chunk_size)
+        return triton_fused_delta_rule(q, k, v, beta, initial_state, output_final_state)
+    return triton_chunk_delta_rule(q, k, v, beta, initial_state, output_final_state, chunk_size)
 
 
-def chunk_delta_rule(
+def triton_chunk_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
@@ -63,6 +69,7 @@ def chunk_delta_rule(
     seq_len = q.shape[1]
     check_head_dims(q.shape[-1], v.shape[-1])
     check_kernel_chunk_size(chunk_size)
+    chunk_size = kernel_chunk_size(chunk_size, q.shape[-1], v.shape[-1])
     dtype = accumulation_dtype(q.dtype)
     chunk_q = split_into_chunks(q, chunk_size, q.dtype)  # [B, H, N, C, Dk]
     chunk_k, chunk_v, chunk_beta = (split_into_chunks(x, chunk_size, dtype) for x in (k, v, beta))
@@ -107,7 +114,7 @@ def needs_grad(*tensors: Optional[torch.Tensor]) -> bool:
     return torch.is_grad_enabled() and any(x is not None and x.requires_grad for x in tensors)
 
 
-def token_by_token_delta_rule(
+def triton_fused_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
@@ -125,14 +132,14 @@ def token_by_token_delta_rule(
     batch, seq_len, heads, key_dim = q.shape
     value_dim = v.shape[-1]
     check_head_dims(key_dim, value_dim)
-    q, k, v, beta = (x.contiguous() for x in (q, k, v, beta))
+    q, k, v = (pad_to_tiles(x) for x in (q, k, v))  # whole tiles (fwp_kernels.ops.common.tiles), cut back below
     output = torch.empty_like(v)
-    final_state = q.new_empty(batch, heads, value_dim, key_dim, dtype=torch.float32)
+    final_state = q.new_empty(batch, heads, v.shape[-1], q.shape[-1], dtype=torch.float32)
     if initial_state is not None:
-        initial_state = initial_state.contiguous()
+        initial_state = pad_to_tiles(initial_state, axes=2)
     _token_by_token_kernel[(batch * heads,)](
-        q, k, v, beta, initial_state if initial_state is not None else final_state, output, final_state,
+        q, k, v, beta.contiguous(), initial_state if initial_state is not None else final_state, output, final_state,
         seq_len, heads,
-        DK=key_dim, DV=value_dim, HAS_INITIAL_STATE=initial_state is not None,
+        DK=q.shape[-1], DV=v.shape[-1], HAS_INITIAL_STATE=initial_state is not None,
     )
-    return output, final_state if output_final_state else None
+    return cut(output, value_dim), cut(final_state, value_dim, key_dim) if output_final_state else None

@@ -1,4 +1,4 @@
-"""Linear attention with the Triton chunkwise kernels of `fwp_kernels.triton.chunk`.
+"""Linear attention with the Triton chunkwise kernels of `fwp_kernels.ops.common.triton_chunk`.
 
 The numerator W_t q_t is the chunk recurrence with U = V and no W factor. With
 normalize=True the normaliser is computed around the kernel in PyTorch (it is
@@ -14,12 +14,17 @@ from typing import Optional, Tuple
 import torch
 
 from fwp_kernels.chunking import split_into_chunks
+from fwp_kernels.ops.common.triton_chunk import (
+    check_head_dims,
+    check_kernel_chunk_size,
+    chunk_recurrence,
+    kernel_chunk_size,
+)
 from fwp_kernels.precision import accumulation_dtype
 from fwp_kernels.state import LinearAttentionState
-from fwp_kernels.triton.chunk import check_head_dims, check_kernel_chunk_size, chunk_recurrence
 
 
-def chunk_linear_attention(
+def triton_chunk_linear_attention(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
@@ -36,6 +41,7 @@ def chunk_linear_attention(
     batch, seq_len, heads, key_dim = q.shape
     check_head_dims(key_dim, v.shape[-1])
     check_kernel_chunk_size(chunk_size)
+    chunk_size = kernel_chunk_size(chunk_size, key_dim, v.shape[-1])
     dtype = accumulation_dtype(q.dtype)
     weights, key_sum = None, None
     if initial_state is not None:

@@ -1,8 +1,10 @@
 """Building blocks shared by the fused recurrent Triton kernels (RDN, Delta RNN, Delta LSTM).
 
 Each kernel runs one program per (batch, head) and keeps that head's fast
-matrices ([D, D] tiles, D in TRITON_HEAD_DIMS) in registers for the whole
-sequence, in float32. Vectors index a tile's rows (the value side, Dv) or
+matrices ([D, D] tiles) in registers for the whole sequence, in float32. Head
+dims up to TRITON_MAX_HEAD_DIM run padded to whole tiles
+(`fwp_kernels.ops.common.tiles`); the kernels take the real head dim and mask
+the padding out of every softmax over it. Vectors index a tile's rows (the value side, Dv) or
 columns (the key side, Dk); a tile M: [Dv, Dk] is read out as M x (matvec) and
 its transpose as M^T x (matvec_t).
 
@@ -37,22 +39,20 @@ import torch
 import triton
 import triton.language as tl
 
-from fwp_kernels.backend import TRITON_HEAD_DIMS
-
-
+from fwp_kernels.backend import TRITON_MAX_HEAD_DIM
 
 SUPPORTED_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
 
 def check_supported(op: str, q: torch.Tensor, **dims: int) -> None:
     """The kernels' limits: q of a SUPPORTED_DTYPES dtype (TypeError) and every named
-    dimension in TRITON_HEAD_DIMS (ValueError)."""
+    dimension at most TRITON_MAX_HEAD_DIM (ValueError)."""
     if q.dtype not in SUPPORTED_DTYPES:
         raise TypeError(f"the triton {op} kernel supports inputs of dtype {SUPPORTED_DTYPES}, got {q.dtype}")
     for name, dim in dims.items():
-        if dim not in TRITON_HEAD_DIMS:
+        if dim > TRITON_MAX_HEAD_DIM:
             raise ValueError(
-                f"the triton {op} kernel supports head dimensions {TRITON_HEAD_DIMS}, got {name}={dim} "
+                f"the triton {op} kernel takes head dimensions up to {TRITON_MAX_HEAD_DIM}, got {name}={dim} "
                 "(use backend='torch', or backend='auto', which picks torch for this shape)"
             )
 
@@ -131,7 +131,9 @@ def outer(x, y):
 
 
 @triton.jit
-def softmax(x):
+def softmax(x, real):
+    """softmax over the entries where `real` is true (the real head dims); the padding gets 0."""
+    x = tl.where(real, x, float("-inf"))
     e = tl.exp(x - tl.max(x, axis=0))
     return e / tl.sum(e, axis=0)
 

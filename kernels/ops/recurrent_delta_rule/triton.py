@@ -13,7 +13,7 @@ One program per (batch, head) holds W and the head's slow weights Rq, Rk, Rv:
 step, the vectors q'_t, k'_t, e_t, beta'_t and y_t in float32; the backward
 kernel walks back from W_T, undoing each update exactly as
 W_{t-1} = W_t - beta'_t e_t k'_t^T (the choice and its reasons are in
-`fwp_kernels.triton.recurrent_common`). The slow weights' gradients are summed per
+`fwp_kernels.ops.common.triton_recurrent`). The slow weights' gradients are summed per
 program and then over the batch (no atomics: deterministic).
 """
 
@@ -23,8 +23,8 @@ import torch
 import triton
 import triton.language as tl
 
-from fwp_kernels.state import StateTuple, initial_state_parts, recurrent_delta_rule_state_parts
-from fwp_kernels.triton.recurrent_common import (
+from fwp_kernels.ops.common.tiles import cut, pad_to_tiles
+from fwp_kernels.ops.common.triton_recurrent import (
     check_supported,
     delta_update,
     delta_update_backward,
@@ -44,6 +44,8 @@ from fwp_kernels.triton.recurrent_common import (
     sum_over_batch,
     tanh,
 )
+from fwp_kernels.ops.recurrent_delta_rule.interface import recurrent_delta_rule_state_parts
+from fwp_kernels.state import StateTuple, initial_state_parts
 
 
 @triton.jit
@@ -52,11 +54,13 @@ def _forward_kernel(
     W,  # [B, H, D, D] float32: W_0 on entry, W_T on exit
     ys,  # [B, T + 1, H, D] float32: y_0 on entry at t = 0, y_t written at t
     queries, keys, errors, betas,  # saved per step, float32: [B, T, H, D] x3, [B, T, H]
-    T, H, D: tl.constexpr,
+    T, H, dim, D: tl.constexpr,
 ):
+    """D: the head dim padded to a whole tile; dim: the real D (the softmaxes' range)."""
     pid = tl.program_id(0).to(tl.int64)
     b = pid // H
     h = pid % H
+    real = tl.arange(0, D) < dim
     Rq_h = load_tile(Rq + h * D * D, D, D)
     Rk_h = load_tile(Rk + h * D * D, D, D)
     Rv_h = load_tile(Rv + h * D * D, D, D)
@@ -66,8 +70,8 @@ def _forward_kernel(
     for t in range(T):
         row = row_offset(b, t, h, T, H)
         a = tanh(y)
-        query = softmax(load_vector(q + row * D, D) + matvec(Rq_h, a))
-        key = softmax(load_vector(k + row * D, D) + matvec(Rk_h, a))
+        query = softmax(load_vector(q + row * D, D) + matvec(Rq_h, a), real)
+        key = softmax(load_vector(k + row * D, D) + matvec(Rk_h, a), real)
         value = load_vector(v + row * D, D) + matvec(Rv_h, a)
         beta_t = tl.sigmoid(tl.load(beta + row).to(tl.float32) + tl.sum(rbeta_h * a, axis=0))
         weights, error = delta_update(weights, key, value, beta_t)
@@ -144,22 +148,23 @@ def _backward_kernel(
 
 
 class RecurrentDeltaRuleFunction(torch.autograd.Function):
-    """(q, k, v, beta, Rq, Rk, Rv, rbeta, W_0, y_0) -> (y: [B, T, H, D] in the dtype of q, W_T, y_T in float32).
+    """(q, k, v, beta, Rq, Rk, Rv, rbeta, W_0, y_0, dim) -> (y: [B, T, H, D] in the dtype of q, W_T, y_T in float32).
 
     q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D];
-    W_0: [B, H, D, D] and y_0: [B, H, D] (any floating dtype). Every input gets a gradient in its own dtype.
+    W_0: [B, H, D, D] and y_0: [B, H, D] (any floating dtype), with D padded to a whole tile; dim: the real D.
+    Every tensor input gets a gradient in its own dtype.
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, beta, Rq, Rk, Rv, rbeta, W0, y0):
-        batch, seq_len, heads, dim = q.shape
+    def forward(ctx, q, k, v, beta, Rq, Rk, Rv, rbeta, W0, y0, dim):
+        batch, seq_len, heads, tile = q.shape
         q, k, v, beta, Rq, Rk, Rv, rbeta = (x.contiguous() for x in (q, k, v, beta, Rq, Rk, Rv, rbeta))
         (weights,) = float32_copies(W0)
         ys = sequence_buffer(y0, seq_len)
         queries, keys, errors = (torch.empty_like(ys[:, 1:]) for _ in range(3))
         betas = q.new_empty(batch, seq_len, heads, dtype=torch.float32)
         _forward_kernel[(batch * heads,)](
-            q, k, v, beta, Rq, Rk, Rv, rbeta, weights, ys, queries, keys, errors, betas, seq_len, heads, dim
+            q, k, v, beta, Rq, Rk, Rv, rbeta, weights, ys, queries, keys, errors, betas, seq_len, heads, dim, tile
         )
         ctx.save_for_backward(q, k, v, beta, Rq, Rk, Rv, rbeta, W0, y0, weights, ys, queries, keys, errors, betas)
         return steps_of(ys, q.dtype), weights, ys[:, -1].clone()
@@ -167,7 +172,7 @@ class RecurrentDeltaRuleFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, d_output, d_final_weights, d_final_y):
         q, k, v, beta, Rq, Rk, Rv, rbeta, W0, y0, weights, ys, queries, keys, errors, betas = ctx.saved_tensors
-        batch, seq_len, heads, dim = q.shape
+        batch, seq_len, heads, tile = q.shape
         dys, dW, dy_last = float32_copies(d_output, d_final_weights, d_final_y)
         dq, dk, dv = (torch.empty_like(queries) for _ in range(3))
         dbeta = torch.empty_like(betas)
@@ -175,7 +180,7 @@ class RecurrentDeltaRuleFunction(torch.autograd.Function):
         drbeta = torch.empty_like(dy_last)
         _backward_kernel[(batch * heads,)](
             dys, dW, dy_last, weights, ys, queries, keys, errors, betas, Rq, Rk, Rv, rbeta,
-            dq, dk, dv, dbeta, dRq, dRk, dRv, drbeta, seq_len, heads, dim,
+            dq, dk, dv, dbeta, dRq, dRk, dRv, drbeta, seq_len, heads, tile,
         )
         return (
             dq.to(q.dtype),
@@ -188,10 +193,11 @@ class RecurrentDeltaRuleFunction(torch.autograd.Function):
             sum_over_batch(drbeta, rbeta),
             dW.to(W0.dtype),
             dy_last.to(y0.dtype),
+            None,
         )
 
 
-def triton_recurrent_delta_rule(
+def triton_fused_recurrent_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
@@ -206,10 +212,13 @@ def triton_recurrent_delta_rule(
     """q, k, v: [B, T, H, D]; beta: [B, T, H]; Rq, Rk, Rv: [H, D, D]; rbeta: [H, D] -> (y: [B, T, H, D], (W, y)).
 
     Same arguments and results as `fwp_kernels.ops.recurrent_delta_rule.fused.fused_recurrent_delta_rule`;
-    D must be in fwp_kernels.backend.TRITON_HEAD_DIMS and q float32, bfloat16 or float16.
-    The final state (W: [B, H, D, D], y: [B, H, D]) is float32.
+    D at most fwp_kernels.backend.TRITON_MAX_HEAD_DIM (padded to a whole tile and cut back), q float32,
+    bfloat16 or float16. The final state (W: [B, H, D, D], y: [B, H, D]) is float32.
     """
-    check_supported("recurrent_delta_rule", q, D=q.shape[-1])
+    dim = q.shape[-1]
+    check_supported("recurrent_delta_rule", q, D=dim)
     W0, y0 = initial_state_parts(initial_state, recurrent_delta_rule_state_parts(q), q, torch.float32)
-    output, weights, y = RecurrentDeltaRuleFunction.apply(q, k, v, beta, Rq, Rk, Rv, rbeta, W0, y0)
-    return output, (weights, y) if output_final_state else None
+    q, k, v, rbeta, y0 = (pad_to_tiles(x) for x in (q, k, v, rbeta, y0))
+    Rq, Rk, Rv, W0 = (pad_to_tiles(x, axes=2) for x in (Rq, Rk, Rv, W0))
+    output, weights, y = RecurrentDeltaRuleFunction.apply(q, k, v, beta.contiguous(), Rq, Rk, Rv, rbeta, W0, y0, dim)
+    return cut(output, dim), (cut(weights, dim, dim), cut(y, dim)) if output_final_state else None
