@@ -1,31 +1,35 @@
-"""Check and time the Triton backend on a CUDA GPU (one command; several minutes, most of it compiling).
+"""The GPU suite: check and time the Triton kernels on a CUDA GPU in one command (a few minutes, most of
+it compiling), appending its tables to benchmarks/RESULTS.md.
 
-1. Correctness: for every op of `fwp_kernels.ops.OPS` that has a "triton"
-   form, the output, final state and the gradient of every input
-   (initial state included) against the "torch" backend at a realistic size
-   (B=2, H=4, T=1000, a ragged last chunk, D=64), in float32 and bfloat16, plus
-   the delta rule's token-by-token decoding path. Ops without a Triton form are
-   listed as such, so new Triton ops join by their interface alone.
-   The same again at D=16 (`--check-dims`; the paper's head size). A kernel
-   that fails to compile or run is a FAIL row with the error, and the check goes on.
+1. Correctness: for every op of `fwp_kernels.ops.OPS` that has a "triton" form,
+   the output, final state and the gradient of every input (initial state
+   included) against the "torch" backend at B=2, H=4, T=1000 (a ragged last
+   chunk), in bfloat16 at D in {16, 32, 64, 128} and in float32 at D in
+   {16, 64}, plus the delta rule's token-by-token decoding path. Ops without a
+   Triton form are listed as such, so new Triton ops join by their interface
+   alone. A kernel that fails to compile or run is a FAIL row with the error,
+   and the suite goes on.
 2. Speed: forward and forward+backward of linear attention and the delta rule
    (and the token-by-token delta rule, forward only) for B=8, H=8,
-   T in {512, 2048, 8192}, D = 64, bfloat16, against the torch backend
+   T in {512, 2048, 8192}, D in {64, 128}, bfloat16, against the torch backend
    and, when `fla` (flash-linear-attention) is importable, its chunk_linear_attn,
    chunk_delta_rule and fused_recurrent_delta_rule.
 3. Speed of the recurrent ops (Delta RNN, Delta LSTM, RDN): forward and
-   forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64},
+   forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64, 128},
    triton against the torch backend.
 
 Head dims above fwp_kernels.backend.TRITON_MAX_HEAD_DIM (128) are not
 Triton's: "auto" runs them in torch.
 
-Prints markdown tables row by row and appends them, with the device name, to
-benchmarks/RESULTS.md. Exits with status 1 if a correctness check fails, and
-refuses to run without CUDA.
+Prints markdown tables row by row and appends them, with the device, driver,
+torch and triton versions, to benchmarks/RESULTS.md. Exits with status 1 if a
+correctness check fails, and refuses to run without CUDA, except with
+--smoke: the same code paths at tiny sizes on CPU tensors under the Triton
+interpreter (what the test suite runs), printing only.
 
-    python -m benchmarks.gpu_check
-    python -m benchmarks.gpu_check --T 512 --dims 64 --no-results-file
+    python -m benchmarks.gpu_suite
+    python -m benchmarks.gpu_suite --T 512 --dims 64 --no-results-file
+    python -m benchmarks.gpu_suite --smoke
 
 It imports the ops as `fwp_kernels` (the folder kernels/, installed under that
 name): on a machine where the package is not installed, run it from the
@@ -33,17 +37,22 @@ repository root after `ln -s kernels fwp_kernels`.
 """
 
 import argparse
+import os
 import statistics
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-import torch
+if "--smoke" in sys.argv:
+    os.environ["TRITON_INTERPRET"] = "1"  # before triton is imported: CPU tensors run under the interpreter
 
-import fwp_kernels
-from fwp_kernels.interface import make_example_inputs
-from fwp_kernels.ops import OPS
+import torch  # noqa: E402
+
+import fwp_kernels  # noqa: E402
+from fwp_kernels.interface import make_example_inputs  # noqa: E402
+from fwp_kernels.ops import OPS  # noqa: E402
 
 RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -51,35 +60,56 @@ RESULTS_FILE = Path(__file__).resolve().parent / "RESULTS.md"
 RELATIVE_TOLERANCE = {torch.float32: 1e-3, torch.bfloat16: 3e-2}
 
 
+# --smoke: every option's tiny value (the same code paths on CPU under the Triton interpreter, in seconds).
+SMOKE_SIZES = dict(T=[32], dims=[16, 48], batch=1, heads=1, check_T=20, check_dims_bfloat16=[16, 48],
+                   check_dims_float32=[16], recurrent_T=[8], recurrent_dims=[16], chunk_size=16, repeats=1,
+                   recurrent_repeats=1, no_results_file=True)
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--T", type=int, nargs="+", default=[512, 2048, 8192], help="timed sequence lengths")
-    parser.add_argument("--dims", type=int, nargs="+", default=[64], help="timed head dims (Dk = Dv)")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--heads", type=int, default=8)
-    parser.add_argument("--check-dims", type=int, nargs="+", default=[64, 16], help="head dims of the correctness check")
+    parser.add_argument("--dims", type=int, nargs="+", default=[64, 128], help="timed head dims (Dk = Dv)")
+    parser.add_argument("--batch", type=int, default=8, help="batch size of the timings")
+    parser.add_argument("--heads", type=int, default=8, help="heads of the timings")
+    parser.add_argument("--check-T", type=int, default=1000, help="sequence length of the correctness check")
+    parser.add_argument("--check-dims-bfloat16", type=int, nargs="+", default=[16, 32, 64, 128],
+                        help="head dims of the correctness check in bfloat16")
+    parser.add_argument("--check-dims-float32", type=int, nargs="+", default=[16, 64],
+                        help="head dims of the correctness check in float32")
     parser.add_argument("--recurrent-T", type=int, nargs="+", default=[512, 2048], help="timed T of the recurrent ops")
-    parser.add_argument("--recurrent-dims", type=int, nargs="+", default=[16, 64], help="timed D of the recurrent ops")
-    parser.add_argument("--chunk-size", type=int, default=64)
+    parser.add_argument("--recurrent-dims", type=int, nargs="+", default=[16, 64, 128],
+                        help="timed D of the recurrent ops")
+    parser.add_argument("--chunk-size", type=int, default=64, help="chunk size of the chunkwise ops")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (median reported)")
     parser.add_argument("--recurrent-repeats", type=int, default=3, help="timed runs per recurrent-op measurement")
     parser.add_argument("--no-results-file", action="store_true", help="print only; do not append to RESULTS.md")
-    return parser.parse_args(argv)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes on CPU under the Triton interpreter (the test suite's check); prints only")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE_SIZES)
+    return args
 
 
-def require_cuda() -> None:
-    """Exit with a message unless a CUDA device is available."""
+def suite_device(smoke: bool) -> torch.device:
+    """CUDA, or with --smoke the CPU; exits with a message when there is no CUDA device otherwise."""
+    if smoke:
+        return torch.device("cpu")
     if not torch.cuda.is_available():
         sys.exit(
-            "gpu_check needs a CUDA GPU (torch.cuda.is_available() is False). On CPU, `make test` checks "
-            "the Triton kernels under the Triton interpreter."
+            "gpu_suite needs a CUDA GPU (torch.cuda.is_available() is False); `python -m benchmarks.gpu_suite "
+            "--smoke` runs its code paths on CPU at tiny sizes, and `make test` checks the Triton kernels under "
+            "the Triton interpreter."
         )
+    return torch.device("cuda")
 
 
-def op_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int, with_state: bool) -> Dict[str, object]:
-    """Keyword arguments of fwp_kernels.<op> (float32, on CUDA), as the paper's layers produce them
+def op_inputs(op: str, batch: int, seq_len: int, heads: int, dim: int, with_state: bool,
+              device: torch.device) -> Dict[str, object]:
+    """Keyword arguments of fwp_kernels.<op> (float32, on `device`), as the paper's layers produce them
     (the op's example inputs, `fwp_kernels.interface.make_example_inputs`)."""
-    return make_example_inputs(OPS[op], batch, seq_len, heads, dim, device="cuda", with_state=with_state)
+    return make_example_inputs(OPS[op], batch, seq_len, heads, dim, device=device, with_state=with_state)
 
 
 def flat_tensors(value) -> List[torch.Tensor]:
@@ -106,9 +136,9 @@ def run_op(op: str, inputs: Dict[str, object], backend: str, chunk_size: int, gr
         output, state = getattr(fwp_kernels, op)(**inputs, **options)
     results = {"output": output, **{f"final state[{i}]": x for i, x in enumerate(flat_tensors(state))}}
     if grad:
-        generator = torch.Generator(device="cuda").manual_seed(1)
+        generator = torch.Generator(device=output.device).manual_seed(1)
         loss = sum(
-            (x.float() * torch.randn(x.shape, device="cuda", generator=generator)).sum() for x in results.values()
+            (x.float() * torch.randn(x.shape, device=x.device, generator=generator)).sum() for x in results.values()
         )
         named = named_tensor_inputs(inputs)
         grads = torch.autograd.grad(loss, list(named.values()))
@@ -116,10 +146,11 @@ def run_op(op: str, inputs: Dict[str, object], backend: str, chunk_size: int, gr
     return results
 
 
-def compare_backends(op: str, dtype: torch.dtype, seq_len: int, dim: int, grad: bool, chunk_size: int) -> str:
+def compare_backends(op: str, dtype: torch.dtype, seq_len: int, dim: int, grad: bool, chunk_size: int,
+                     device: torch.device) -> str:
     """One markdown row: the worst relative error of the triton backend against torch (FAIL if it raises)."""
     torch.manual_seed(0)
-    inputs = op_inputs(op, batch=2, seq_len=seq_len, heads=4, dim=dim, with_state=True)
+    inputs = op_inputs(op, batch=2, seq_len=seq_len, heads=4, dim=dim, with_state=True, device=device)
     inputs = {
         name: tuple(x.to(dtype).requires_grad_(grad) for x in value)
         if isinstance(value, tuple)
@@ -143,21 +174,22 @@ def compare_backends(op: str, dtype: torch.dtype, seq_len: int, dim: int, grad: 
     return f"{row} {worst} | {errors[worst]:.2e} | {'pass' if passed else 'FAIL'} |"
 
 
-def correctness_table(check_dims: List[int], chunk_size: int) -> List[str]:
+def correctness_table(args: argparse.Namespace) -> List[str]:
     rows = [
         "| op | dtype | D | T | mode | worst tensor (or error) | max error / max magnitude | result |",
         "|---|---|---:|---:|---|---|---:|---|",
     ]
     emit(rows)
-    for dim in check_dims:
+    checks = [(torch.bfloat16, dim) for dim in args.check_dims_bfloat16]
+    checks += [(torch.float32, dim) for dim in args.check_dims_float32]
+    for dtype, dim in checks:
         for op, interface in OPS.items():
             if "triton" not in interface.forms:
                 rows += emit([f"| {op} | | {dim} | | | no triton backend yet | | |"])
                 continue
-            for dtype in (torch.float32, torch.bfloat16):
-                rows += emit([compare_backends(op, dtype, seq_len=1000, dim=dim, grad=True, chunk_size=chunk_size)])
+            rows += emit([compare_backends(op, dtype, args.check_T, dim, True, args.chunk_size, args.device)])
         # The delta rule's token-by-token kernel: sequences shorter than a chunk, without grad.
-        rows += emit([compare_backends("delta_rule", torch.bfloat16, 7, dim, grad=False, chunk_size=chunk_size)])
+        rows += emit([compare_backends("delta_rule", dtype, 7, dim, False, args.chunk_size, args.device)])
     return rows
 
 
@@ -168,18 +200,23 @@ def emit(rows: List[str]) -> List[str]:
     return rows
 
 
-def time_ms(run: Callable[[], None], repeats: int) -> float:
-    """Median CUDA time of run() in milliseconds, after two warm-up runs."""
+def time_ms(run: Callable[[], None], repeats: int, device: torch.device) -> float:
+    """Median time of run() in milliseconds (CUDA events; wall time on CPU), after two warm-up runs."""
     for _ in range(2):
         run()
     times = []
     for _ in range(repeats):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        run()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
+        if device.type == "cuda":
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            run()
+            end.record()
+            torch.cuda.synchronize()
+            times.append(start.elapsed_time(end))
+        else:
+            start_time = time.perf_counter()
+            run()
+            times.append(1e3 * (time.perf_counter() - start_time))
     return statistics.median(times)
 
 
@@ -217,13 +254,14 @@ def timing_functions(args: argparse.Namespace, fla: Dict[str, Callable]) -> Dict
 
 def measure(function: Callable, tensors: List[torch.Tensor], backward: bool, repeats: int) -> Optional[float]:
     """Milliseconds for forward (or forward+backward from a dense output gradient); None if it raises."""
+    device = tensors[0].device
     try:
         if not backward:
             with torch.no_grad():
-                return time_ms(lambda: function(*tensors), repeats)
+                return time_ms(lambda: function(*tensors), repeats, device)
         leaves = [x.detach().requires_grad_() for x in tensors]
         grad_output = torch.randn_like(function(*leaves))
-        return time_ms(lambda: torch.autograd.grad(function(*leaves), leaves, grad_output), repeats)
+        return time_ms(lambda: torch.autograd.grad(function(*leaves), leaves, grad_output), repeats, device)
     except Exception as error:  # a failing comparison must not stop the other measurements
         print(f"  failed: {type(error).__name__}: {error}", file=sys.stderr)
         return None
@@ -249,7 +287,7 @@ def speed_table(args: argparse.Namespace) -> List[str]:
     for dim in args.dims:
         for seq_len in args.T:
             torch.manual_seed(0)
-            inputs = op_inputs("delta_rule", args.batch, seq_len, args.heads, dim, with_state=False)
+            inputs = op_inputs("delta_rule", args.batch, seq_len, args.heads, dim, False, args.device)
             q, k, v, beta = (x.to(torch.bfloat16) for x in inputs.values())
             for name, implementations in functions.items():
                 tensors = [q, k, v] if name == "linear_attention" else [q, k, v, beta]
@@ -285,7 +323,7 @@ def recurrent_speed_table(args: argparse.Namespace) -> List[str]:
         for dim in args.recurrent_dims:
             for seq_len in args.recurrent_T:
                 torch.manual_seed(0)
-                inputs = op_inputs(op, args.batch, seq_len, args.heads, dim, with_state=False)
+                inputs = op_inputs(op, args.batch, seq_len, args.heads, dim, False, args.device)
                 names, tensors = list(inputs), list(inputs.values())
                 for backward in (False, True):
                     print(f"timing {op} D={dim} T={seq_len} {'fwd+bwd' if backward else 'fwd'}", file=sys.stderr)
@@ -310,15 +348,17 @@ def recurrent_speed_table(args: argparse.Namespace) -> List[str]:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    require_cuda()
+    args.device = suite_device(args.smoke)
+    started = time.perf_counter()
     header = [
-        f"## GPU check: {torch.cuda.get_device_name()}, {date.today().isoformat()}",
+        f"## GPU suite: {device_description(args.device)}, {date.today().isoformat()}",
         "",
-        f"`python -m benchmarks.gpu_check`; torch {torch.__version__}, triton {triton_version()}. Correctness: "
-        "triton vs torch backend, B=2, H=4, with an initial state; error relative to the largest magnitude.",
+        f"`python -m benchmarks.gpu_suite{' --smoke' if args.smoke else ''}`; torch {torch.__version__}, "
+        f"triton {triton_version()}. Correctness: triton vs torch backend, B=2, H=4, T={args.check_T}, with an "
+        "initial state; error relative to the largest magnitude.",
         "",
     ]
-    report = emit(header) + correctness_table(args.check_dims, args.chunk_size)
+    report = emit(header) + correctness_table(args)
     report += emit(
         [
             "",
@@ -337,11 +377,27 @@ def main(argv: Optional[List[str]] = None) -> None:
         ]
     )
     report += recurrent_speed_table(args)
+    report += emit(["", f"The suite took {time.perf_counter() - started:.0f} s, compiling included."])
     if not args.no_results_file:
         with RESULTS_FILE.open("a") as results:
             results.write("\n" + "\n".join(report) + "\n")
     if any(row.endswith("| FAIL |") for row in report):
         sys.exit(1)
+
+
+def device_description(device: torch.device) -> str:
+    """The GPU's name and driver version (or the CPU, for --smoke)."""
+    if device.type != "cuda":
+        return "CPU (--smoke: Triton interpreter, tiny sizes)"
+    driver = "unknown"
+    try:
+        import subprocess
+
+        driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        pass
+    return f"{torch.cuda.get_device_name()}, driver {driver}, CUDA {torch.version.cuda}"
 
 
 def triton_version() -> str:

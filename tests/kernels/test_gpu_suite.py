@@ -1,0 +1,52 @@
+"""benchmarks/gpu_suite.py without a GPU: its help, its refusal without CUDA, and --smoke (every code path
+of the suite at tiny sizes on CPU under the Triton interpreter)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def run_gpu_suite(*args: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # no CUDA device, even on a GPU machine
+    environment.pop("TRITON_INTERPRET", None)  # --smoke must switch the interpreter on itself
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu_suite", *args],
+        cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_help():
+    result = run_gpu_suite("--help")
+    assert result.returncode == 0, result.stderr
+    assert "The GPU suite" in result.stdout and "--no-results-file" in result.stdout and "--smoke" in result.stdout
+
+
+def test_refuses_to_run_without_cuda():
+    results = REPOSITORY / "benchmarks" / "RESULTS.md"
+    before = results.read_text()
+    result = run_gpu_suite("--T", "512")
+    assert result.returncode == 1
+    assert "gpu_suite needs a CUDA GPU" in result.stderr and "--smoke" in result.stderr
+    assert results.read_text() == before
+
+
+def test_smoke_runs_every_section_and_writes_nothing():
+    results = REPOSITORY / "benchmarks" / "RESULTS.md"
+    before = results.read_text()
+    result = run_gpu_suite("--smoke")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = result.stdout
+    for op in ("linear_attention", "delta_rule", "delta_rnn", "delta_lstm", "recurrent_delta_rule"):
+        for dtype, dim in (("bfloat16", 16), ("bfloat16", 48), ("float32", 16)):
+            assert re.search(rf"^\| {op} \| {dtype} \| {dim} \| 20 \| fwd\+bwd \| .* \| pass \|$", rows, re.M), op
+    assert re.search(r"^\| delta_rule \| bfloat16 \| 48 \| 7 \| fwd, no grad \| .* \| pass \|$", rows, re.M)
+    for name in ("linear_attention", "delta_rule", "delta_rule token by token"):
+        assert re.search(rf"^\| {name} \| 48 \| 32 \| fwd \| [0-9.]+ \|", rows, re.M), name
+    for op in ("delta_rnn", "delta_lstm", "recurrent_delta_rule"):
+        assert re.search(rf"^\| {op} \| 16 \| 8 \| fwd\+bwd \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \|$", rows, re.M), op
+    assert "FAIL" not in rows and "The suite took" in rows
+    assert results.read_text() == before
