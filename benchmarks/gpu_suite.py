@@ -17,6 +17,11 @@ it compiling), appending its tables to benchmarks/RESULTS.md.
 3. Speed of the recurrent ops (Delta RNN, Delta LSTM, RDN): forward and
    forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64, 128},
    triton against the torch backend.
+4. End to end (`benchmarks.fairseq_throughput`): fairseq-train with --fp16
+   (--e2e-precision) for the paper-small Transformer, Linear Transformer, Delta
+   Net, Delta RNN, Delta LSTM and RDN on a synthetic stream over a 267,735-type
+   dictionary: words/s, peak GPU memory, speed relative to the Transformer's
+   beside the paper's; then the carried-state task and one fairseq-eval-lm pass.
 
 Head dims above fwp_kernels.backend.TRITON_MAX_HEAD_DIM (128) are not
 Triton's: "auto" runs them in torch.
@@ -83,6 +88,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--chunk-size", type=int, default=64, help="chunk size of the chunkwise ops")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per measurement (median reported)")
     parser.add_argument("--recurrent-repeats", type=int, default=3, help="timed runs per recurrent-op measurement")
+    parser.add_argument("--e2e-precision", default="fp16", choices=["fp16", "bf16"],
+                        help="fairseq's mixed precision in the end-to-end part")
+    parser.add_argument("--e2e-updates", type=int, default=30, help="fairseq-train updates per model (end to end)")
     parser.add_argument("--no-results-file", action="store_true", help="print only; do not append to RESULTS.md")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes on CPU under the Triton interpreter (the test suite's check); prints only")
@@ -377,12 +385,30 @@ def main(argv: Optional[List[str]] = None) -> None:
         ]
     )
     report += recurrent_speed_table(args)
+    report += emit(["", f"End to end: fairseq-train --{args.e2e_precision}, paper-small models (16 blocks, d_model "
+                        f"128, 8 heads of 16), {args.e2e_updates} updates of 24 segments of 256 tokens on a synthetic "
+                        "stream over a 267,735-type dictionary; words/s: median of the train_inner logs after the "
+                        "first.", ""])
+    report += end_to_end_rows(args)
     report += emit(["", f"The suite took {time.perf_counter() - started:.0f} s, compiling included."])
     if not args.no_results_file:
         with RESULTS_FILE.open("a") as results:
             results.write("\n" + "\n".join(report) + "\n")
     if any(row.endswith("| FAIL |") for row in report):
         sys.exit(1)
+
+
+def end_to_end_rows(args: argparse.Namespace) -> List[str]:
+    """benchmarks.fairseq_throughput's rows (printed as they come); a FAIL row when fairseq cannot run."""
+    try:
+        from benchmarks import fairseq_throughput
+
+        throughput_args = fairseq_throughput.parse_args(
+            ["--precision", args.e2e_precision, "--updates", str(args.e2e_updates), *(["--smoke"] if args.smoke else [])]
+        )
+        return fairseq_throughput.throughput_rows(throughput_args)
+    except Exception as error:  # e.g. fairseq not importable: the other parts still count
+        return emit([f"| end to end | {type(error).__name__}: {str(error)[:200]} | FAIL |"])
 
 
 def device_description(device: torch.device) -> str:

@@ -48,5 +48,8 @@ def test_smoke_runs_every_section_and_writes_nothing():
         assert re.search(rf"^\| {name} \| 48 \| 32 \| fwd \| [0-9.]+ \|", rows, re.M), name
     for op in ("delta_rnn", "delta_lstm", "recurrent_delta_rule"):
         assert re.search(rf"^\| {op} \| 16 \| 8 \| fwd\+bwd \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \|$", rows, re.M), op
+    for model in ("transformer", "linear_transformer", "delta_net", "delta_rnn", "delta_lstm", "rdn"):
+        assert re.search(rf"^\| {model} \| \w+_wt103_small \| [0-9]+ \| n/a \| [0-9.]+ \|.*\| pass \|$", rows, re.M), model
+    assert re.search(r"^\| delta_rnn, fairseq-eval-lm \(carried state\) \| .* \| ppl [0-9.]+ \|", rows, re.M)
     assert "FAIL" not in rows and "The suite took" in rows
     assert results.read_text() == before
