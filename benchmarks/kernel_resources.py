@@ -6,7 +6,8 @@ launch is then compiled for the targets (default sm_90, Hopper, and sm_80,
 Ampere) with the launch's own options, and the resources of the compiled
 kernel are read: shared memory from Triton's metadata, registers per thread and
 stack bytes per thread (local memory: spilled registers and arrays) from
-`cuobjdump --dump-resource-usage` (bundled with triton). Head
+`cuobjdump --dump-resource-usage` (bundled with triton), with the compile
+time (an empty Triton cache: what a GPU machine's first call pays). Head
 dims are those of the kernels' tiles (padding included: D = 48 compiles as 64).
 
     python -m benchmarks.kernel_resources                       # D in 16 32 64 128, float32 and bfloat16
@@ -24,6 +25,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Tuple
 
@@ -110,14 +112,17 @@ def signature_of(kernel, args: tuple, kwargs: dict) -> Tuple[Dict[str, str], Dic
     return signature, constexprs, options
 
 
-def resources(kernel, signature: dict, constexprs: dict, options: dict, target: int) -> Tuple[int, int, int]:
-    """(shared memory bytes, registers per thread, stack bytes per thread) of the kernel compiled for sm_<target>."""
+def resources(kernel, signature: dict, constexprs: dict, options: dict, target: int) -> Tuple[int, int, int, float]:
+    """(shared memory bytes, registers per thread, stack bytes per thread, compile seconds) of the kernel
+    compiled for sm_<target>."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
+    started = time.perf_counter()
     compiled = triton.compile(ASTSource(kernel, signature, constexprs=constexprs),
                               target=GPUTarget("cuda", target, 32), options=options)
+    seconds = time.perf_counter() - started
     cuobjdump = os.path.join(os.path.dirname(triton.backends.nvidia.__file__), "bin", "cuobjdump")
     with tempfile.NamedTemporaryFile(suffix=".cubin") as cubin:
         cubin.write(compiled.asm["cubin"])
@@ -125,18 +130,19 @@ def resources(kernel, signature: dict, constexprs: dict, options: dict, target: 
         usage = subprocess.run([cuobjdump, "--dump-resource-usage", cubin.name], capture_output=True, text=True).stdout
     registers = int(re.search(r"REG:(\d+)", usage).group(1))
     stack = sum(int(value) for value in re.findall(r"(?:STACK|LOCAL):(\d+)", usage))
-    return compiled.metadata.shared, registers, stack
+    return compiled.metadata.shared, registers, stack, seconds
 
 
 def main() -> None:
     args = parse_args()
     if os.environ.get("TRITON_INTERPRET") == "1":
         raise SystemExit("kernel_resources compiles the kernels: run it without TRITON_INTERPRET=1")
+    os.environ["TRITON_CACHE_DIR"] = tempfile.mkdtemp(prefix="kernel_resources_")  # compile times without the cache
     from fwp_kernels.ops import OPS
 
     ops = args.ops or [name for name, interface in OPS.items() if "triton" in interface.forms]
-    print("| op | kernel | dtype | D | target | shared memory (KB) | registers | stack (bytes) | launches |")
-    print("|---|---|---|---:|---|---:|---:|---:|---|")
+    print("| op | kernel | dtype | D | target | shared memory (KB) | registers | stack (bytes) | compile (s) | launches |")
+    print("|---|---|---|---:|---|---:|---:|---:|---:|---|")
     for op in ops:
         for dtype_name in args.dtypes:
             for dim in args.dims:
@@ -149,11 +155,11 @@ def main() -> None:
                     compiled.add(key)
                     for target in args.targets:
                         try:
-                            shared, registers, stack = resources(kernel, signature, constexprs, options, target)
+                            shared, registers, stack, seconds = resources(kernel, signature, constexprs, options, target)
                             launches = "yes" if shared <= SHARED_MEMORY_LIMIT[target] else "no"
-                            cells = f"{shared / 1024:.0f} | {registers} | {stack} | {launches}"
+                            cells = f"{shared / 1024:.0f} | {registers} | {stack} | {seconds:.0f} | {launches}"
                         except Exception as error:  # a kernel that does not compile is a row, and the table goes on
-                            cells = f"{type(error).__name__}: {str(error).splitlines()[0][:80]} | | | no"
+                            cells = f"{type(error).__name__}: {str(error).splitlines()[0][:80]} | | | | no"
                         print(f"| {op} | {kernel.fn.__name__} | {dtype_name} | {dim} | sm_{target} | {cells} |",
                               flush=True)
 
