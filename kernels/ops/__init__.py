@@ -10,7 +10,8 @@ Each folder `fwp_kernels.ops.<op>` holds everything about one op:
                 (`fused_recurrent_delta_rule`, a lean step loop) instead
   triton.py     `triton_chunk_<op>` / `triton_fused_<op>`: the Triton kernels
                 (the "triton" backend; chunkwise, or one fused kernel stepping
-                through time), imported only when they run
+                through time), imported only when they run; the delta rule's
+                intra-chunk WY factors are in its triton_wy.py
 The Delta RNN and Delta LSTM reuse the delta rule's chunk (`delta_rule/chunk.py`)
 and read their recurrent fast weights step by step with
 `delta_rule/step_readout.py`. Triton code shared by several ops is in `common/`.

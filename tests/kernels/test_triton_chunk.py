@@ -218,3 +218,33 @@ def test_unsupported_chunk_size():
     q, k = torch.rand(2, 1, 20, 2, 16)
     with pytest.raises(ValueError, match=r"supports chunk_size in \(16, 32, 64, 128\); got 20"):
         fwp_kernels.linear_attention(q, k, torch.randn(1, 20, 2, 16), backend="triton", chunk_size=20)
+
+
+@pytest.mark.parametrize("chunk_size,key_dim,value_dim", [(16, 16, 32), (32, 64, 16)])
+def test_wy_kernels_match_the_triangular_solve(chunk_size, key_dim, value_dim):
+    """The Triton WY factors (forward substitution in a kernel) and their gradients against the float64
+    triangular solve of the PyTorch form, on chunks whose last rows are zero (a ragged last chunk)."""
+    from fwp_kernels.interface import phi
+    from fwp_kernels.ops.delta_rule.chunk import wy_representation
+    from fwp_kernels.ops.delta_rule.triton_wy import triton_wy_representation
+
+    generator = torch.Generator().manual_seed(0)
+    shape = (1, 2, 3, chunk_size)
+    k = phi(torch.randn(*shape, key_dim, generator=generator, dtype=torch.float64))
+    v = torch.randn(*shape, value_dim, generator=generator, dtype=torch.float64)
+    beta = torch.sigmoid(torch.randn(*shape, generator=generator, dtype=torch.float64))
+    for x in (k, v, beta):
+        x[:, :, -1, chunk_size - 5:] = 0  # the zero padding of a ragged last chunk
+    kernel_inputs = [x.float().requires_grad_() for x in (k, v, beta)]
+    reference_inputs = [x.clone().requires_grad_() for x in (k, v, beta)]
+    factors = triton_wy_representation(*kernel_inputs, torch.float32)
+    expected = wy_representation(*reference_inputs)
+    weights = [torch.randn(x.shape, generator=generator, dtype=torch.float64) for x in expected]
+    sum((w * x.double()).sum() for w, x in zip(weights, factors)).backward()
+    sum((w * x).sum() for w, x in zip(weights, expected)).backward()
+    for name, actual, wanted in zip(("W", "U"), factors, expected):
+        torch.testing.assert_close(actual.double(), wanted, rtol=1e-5, atol=1e-5, msg=lambda m: f"{name}: {m}")
+        assert actual[:, :, -1, chunk_size - 5:].abs().max() == 0
+    for name, kernel_input, reference_input in zip(("k", "v", "beta"), kernel_inputs, reference_inputs):
+        torch.testing.assert_close(kernel_input.grad.double(), reference_input.grad, rtol=1e-5, atol=1e-5,
+                                   msg=lambda m: f"grad {name}: {m}")

@@ -4,9 +4,9 @@ Chunkwise (`triton_chunk_delta_rule`): per chunk of C steps the WY factors
 
     W = T diag(beta) K,  U = T diag(beta) V,  T = (I + tril(diag(beta) K K^T, -1))^{-1}
 
-do not depend on the state; they are computed for all chunks at once in PyTorch
-(`fwp_kernels.ops.delta_rule.chunk.wy_representation`, a batched triangular solve
-that autograd differentiates). The inter-chunk recurrence, which carries the
+do not depend on the state; a Triton kernel pair computes them for all chunks at
+once, forward and backward (`fwp_kernels.ops.delta_rule.triton_wy`: T by forward
+substitution in registers). The inter-chunk recurrence, which carries the
 state S: [Dv, Dk] through the chunks (U_S = U - W S^T, O = Q S^T + tril(Q K^T) U_S,
 S_next = S + U_S^T K), is the Triton kernel pair of `fwp_kernels.ops.common.triton_chunk`,
 forward and backward. Memory kept for the backward: the chunked inputs and W, U,
@@ -36,7 +36,7 @@ from fwp_kernels.ops.common.triton_chunk import (
     chunk_recurrence,
     kernel_chunk_size,
 )
-from fwp_kernels.ops.delta_rule.chunk import wy_representation
+from fwp_kernels.ops.delta_rule.triton_wy import triton_wy_representation
 from fwp_kernels.precision import accumulation_dtype
 
 
@@ -65,18 +65,22 @@ def triton_chunk_delta_rule(
     output_final_state: bool = False,
     chunk_size: int = 64,
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-    """q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H] -> (o: [B, T, H, Dv], W: [B, H, Dv, Dk] float32)."""
-    seq_len = q.shape[1]
-    check_head_dims(q.shape[-1], v.shape[-1])
+    """q, k: [B, T, H, Dk]; v: [B, T, H, Dv]; beta: [B, T, H] -> (o: [B, T, H, Dv], W: [B, H, Dv, Dk] float32).
+    Head dims are padded to whole tiles (`fwp_kernels.ops.common.tiles`) and cut back."""
+    seq_len, key_dim, value_dim = q.shape[1], q.shape[-1], v.shape[-1]
+    check_head_dims(key_dim, value_dim)
     check_kernel_chunk_size(chunk_size)
-    chunk_size = kernel_chunk_size(chunk_size, q.shape[-1], v.shape[-1])
+    chunk_size = kernel_chunk_size(chunk_size, key_dim, value_dim)
     dtype = accumulation_dtype(q.dtype)
+    q, k, v = (pad_to_tiles(x) for x in (q, k, v))
+    if initial_state is not None:
+        initial_state = pad_to_tiles(initial_state, axes=2)
     chunk_q = split_into_chunks(q, chunk_size, q.dtype)  # [B, H, N, C, Dk]
     chunk_k, chunk_v, chunk_beta = (split_into_chunks(x, chunk_size, dtype) for x in (k, v, beta))
-    w, u = wy_representation(chunk_k, chunk_v, chunk_beta)
+    w, u = triton_wy_representation(chunk_k, chunk_v, chunk_beta, q.dtype)
     output, final_state = chunk_recurrence(chunk_q, chunk_k, u, w, initial_state)
-    output = output.flatten(2, 3)[:, :, :seq_len].transpose(1, 2).to(q.dtype).contiguous()
-    return output, final_state if output_final_state else None
+    output = cut(output.flatten(2, 3)[:, :, :seq_len].transpose(1, 2), value_dim).to(q.dtype).contiguous()
+    return output, cut(final_state, value_dim, key_dim) if output_final_state else None
 
 
 @triton.jit
