@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -119,8 +120,9 @@ def train_one(fairseq_args: List[str]) -> None:
     cli_main()
 
 
-def throughput_rows(args: argparse.Namespace) -> List[str]:
-    """The table's rows, printed as they come; a model that fails is a FAIL row and the others go on."""
+def throughput_rows(args: argparse.Namespace, deadline: float = float("inf")) -> List[str]:
+    """The table's rows, printed as they come; a model that fails is a FAIL row and the others go on, and none
+    starts after `deadline` (time.perf_counter(); its row says SKIP)."""
     rows = ["| model | arch | words/s | peak GPU memory (GB) | / Transformer | paper / Transformer | result |",
             "|---|---|---:|---:|---:|---:|---|"]
     print("\n".join(rows), flush=True)
@@ -129,6 +131,10 @@ def throughput_rows(args: argparse.Namespace) -> List[str]:
         speeds: Dict[str, float] = {}
         for model in args.models:
             arch = architecture(model)
+            if time.perf_counter() > deadline:
+                rows.append(f"| {model} | {arch} | skipped: past the time budget | | | | SKIP |")
+                print(rows[-1], flush=True)
+                continue
             try:
                 result = train(data, arch, args, LANGUAGE_MODELING)
             except RuntimeError as error:
@@ -141,7 +147,8 @@ def throughput_rows(args: argparse.Namespace) -> List[str]:
                        f"| {PAPER_SPEED_RATIO.get(model, '')} | pass |")
             rows.append(row)
             print(row, flush=True)
-        rows += carried_state_rows(data, args)
+        if time.perf_counter() <= deadline:
+            rows += carried_state_rows(data, args)
     return rows
 
 

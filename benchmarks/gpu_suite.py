@@ -17,7 +17,7 @@ it compiling), appending its tables to benchmarks/RESULTS.md.
 3. Speed of the recurrent ops (Delta RNN, Delta LSTM, RDN): forward and
    forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64, 128},
    triton against the torch backend.
-4. End to end (`benchmarks.fairseq_throughput`): fairseq-train with --fp16
+4. End to end (`benchmarks.fairseq_throughput`, run third): fairseq-train with --fp16
    (--e2e-precision) for the paper-small Transformer, Linear Transformer, Delta
    Net, Delta RNN, Delta LSTM and RDN on a synthetic stream over a 267,735-type
    dictionary: words/s, peak GPU memory, speed relative to the Transformer's
@@ -25,6 +25,11 @@ it compiling), appending its tables to benchmarks/RESULTS.md.
 
 Head dims above fwp_kernels.backend.TRITON_MAX_HEAD_DIM (128) are not
 Triton's: "auto" runs them in torch.
+
+The order is correctness, kernel speed, end to end, recurrent speed, each with
+its largest head dims last (the longest compiles); no new measurement starts
+after --time-budget seconds (default 420: its row says SKIP), so that the
+tables reach RESULTS.md within a call's time limit.
 
 Prints markdown tables row by row and appends them, with the device, driver,
 torch and triton versions, to benchmarks/RESULTS.md. Exits with status 1 if a
@@ -91,6 +96,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--e2e-precision", default="fp16", choices=["fp16", "bf16"],
                         help="fairseq's mixed precision in the end-to-end part")
     parser.add_argument("--e2e-updates", type=int, default=30, help="fairseq-train updates per model (end to end)")
+    parser.add_argument("--time-budget", type=float, default=420,
+                        help="seconds after which no new measurement starts (its row says SKIP), so that the tables "
+                             "reach RESULTS.md within a call's time limit; the largest head dims come last")
     parser.add_argument("--no-results-file", action="store_true", help="print only; do not append to RESULTS.md")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes on CPU under the Triton interpreter (the test suite's check); prints only")
@@ -190,15 +198,23 @@ def correctness_table(args: argparse.Namespace) -> List[str]:
     emit(rows)
     checks = [(torch.bfloat16, dim) for dim in args.check_dims_bfloat16]
     checks += [(torch.float32, dim) for dim in args.check_dims_float32]
-    for dtype, dim in checks:
-        for op, interface in OPS.items():
-            if "triton" not in interface.forms:
-                rows += emit([f"| {op} | | {dim} | | | no triton backend yet | | |"])
-                continue
-            rows += emit([compare_backends(op, dtype, args.check_T, dim, True, args.chunk_size, args.device)])
-        # The delta rule's token-by-token kernel: sequences shorter than a chunk, without grad.
-        rows += emit([compare_backends("delta_rule", dtype, 7, dim, False, args.chunk_size, args.device)])
+    for dtype, dim in sorted(checks, key=lambda check: check[1]):  # the largest head dims (longest compiles) last
+        # the last check: the delta rule's token-by-token kernel, sequences shorter than a chunk, without grad
+        for op, seq_len, grad in [(op, args.check_T, True) for op in OPS] + [("delta_rule", 7, False)]:
+            mode = "fwd+bwd" if grad else "fwd, no grad"
+            row = f"| {op} | {str(dtype).removeprefix('torch.')} | {dim} | {seq_len} | {mode} |"
+            if "triton" not in OPS[op].forms:
+                rows += emit([f"{row} no triton backend yet | | |"])
+            elif past_deadline(args):
+                rows += emit([f"{row} skipped: past the suite's time budget | | SKIP |"])
+            else:
+                rows += emit([compare_backends(op, dtype, seq_len, dim, grad, args.chunk_size, args.device)])
     return rows
+
+
+def past_deadline(args: argparse.Namespace) -> bool:
+    """Whether the suite's time budget is spent (no new measurement starts)."""
+    return time.perf_counter() > args.deadline
 
 
 def emit(rows: List[str]) -> List[str]:
@@ -301,6 +317,10 @@ def speed_table(args: argparse.Namespace) -> List[str]:
                 tensors = [q, k, v] if name == "linear_attention" else [q, k, v, beta]
                 passes = (False,) if name.endswith("token by token") else (False, True)
                 for backward in passes:
+                    if past_deadline(args):
+                        rows += emit([f"| {name} | {dim} | {seq_len} | {'fwd+bwd' if backward else 'fwd'} "
+                                      "| skipped: past the suite's time budget | | | | |"])
+                        continue
                     print(f"timing {name} D={dim} T={seq_len} {'fwd+bwd' if backward else 'fwd'}", file=sys.stderr)
                     times = {
                         impl: measure(function, tensors, backward, args.repeats)
@@ -327,13 +347,17 @@ def recurrent_speed_table(args: argparse.Namespace) -> List[str]:
             "|---|---:|---:|---|---:|---:|---:|",
         ]
     )
-    for op in ("delta_rnn", "delta_lstm", "recurrent_delta_rule"):
-        for dim in args.recurrent_dims:
+    for dim in sorted(args.recurrent_dims):  # the largest head dims (longest compiles) last
+        for op in ("delta_rnn", "delta_lstm", "recurrent_delta_rule"):
             for seq_len in args.recurrent_T:
                 torch.manual_seed(0)
                 inputs = op_inputs(op, args.batch, seq_len, args.heads, dim, False, args.device)
                 names, tensors = list(inputs), list(inputs.values())
                 for backward in (False, True):
+                    if past_deadline(args):
+                        rows += emit([f"| {op} | {dim} | {seq_len} | {'fwd+bwd' if backward else 'fwd'} "
+                                      "| skipped: past the suite's time budget | | |"])
+                        continue
                     print(f"timing {op} D={dim} T={seq_len} {'fwd+bwd' if backward else 'fwd'}", file=sys.stderr)
                     times = {
                         backend: measure(
@@ -358,6 +382,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     args.device = suite_device(args.smoke)
     started = time.perf_counter()
+    args.deadline = started + args.time_budget
     header = [
         f"## GPU suite: {device_description(args.device)}, {date.today().isoformat()}",
         "",
@@ -376,6 +401,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         ]
     )
     report += speed_table(args)
+    report += emit(["", f"End to end: fairseq-train --{args.e2e_precision}, paper-small models (16 blocks, d_model "
+                        f"128, 8 heads of 16), {args.e2e_updates} updates of 24 segments of 256 tokens on a synthetic "
+                        "stream over a 267,735-type dictionary; words/s: median of the train_inner logs after the "
+                        "first.", ""])
+    report += end_to_end_rows(args)
     report += emit(
         [
             "",
@@ -385,11 +415,6 @@ def main(argv: Optional[List[str]] = None) -> None:
         ]
     )
     report += recurrent_speed_table(args)
-    report += emit(["", f"End to end: fairseq-train --{args.e2e_precision}, paper-small models (16 blocks, d_model "
-                        f"128, 8 heads of 16), {args.e2e_updates} updates of 24 segments of 256 tokens on a synthetic "
-                        "stream over a 267,735-type dictionary; words/s: median of the train_inner logs after the "
-                        "first.", ""])
-    report += end_to_end_rows(args)
     report += emit(["", f"The suite took {time.perf_counter() - started:.0f} s, compiling included."])
     if not args.no_results_file:
         with RESULTS_FILE.open("a") as results:
@@ -406,7 +431,7 @@ def end_to_end_rows(args: argparse.Namespace) -> List[str]:
         throughput_args = fairseq_throughput.parse_args(
             ["--precision", args.e2e_precision, "--updates", str(args.e2e_updates), *(["--smoke"] if args.smoke else [])]
         )
-        return fairseq_throughput.throughput_rows(throughput_args)
+        return fairseq_throughput.throughput_rows(throughput_args, deadline=args.deadline)
     except Exception as error:  # e.g. fairseq not importable: the other parts still count
         return emit([f"| end to end | {type(error).__name__}: {str(error)[:200]} | FAIL |"])
 

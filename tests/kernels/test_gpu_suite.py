@@ -53,3 +53,16 @@ def test_smoke_runs_every_section_and_writes_nothing():
     assert re.search(r"^\| delta_rnn, fairseq-eval-lm \(carried state\) \| .* \| ppl [0-9.]+ \|", rows, re.M)
     assert "FAIL" not in rows and "The suite took" in rows
     assert results.read_text() == before
+
+
+def test_no_measurement_starts_past_the_time_budget():
+    """With the budget spent at once, every measurement row says SKIP, and the suite still reports and succeeds."""
+    result = run_gpu_suite("--smoke", "--time-budget", "0")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = result.stdout
+    assert re.search(r"^\| delta_rnn \| bfloat16 \| 16 \| 20 \| fwd\+bwd \| skipped: past the suite's time budget \| \| SKIP \|$",
+                     rows, re.M)
+    assert re.search(r"^\| delta_rule \| 16 \| 32 \| fwd\+bwd \| skipped: past the suite's time budget \|", rows, re.M)
+    assert re.search(r"^\| rdn \| fwp_rdn_wt103_small \| skipped: past the time budget \|", rows, re.M)
+    assert re.search(r"^\| recurrent_delta_rule \| 16 \| 8 \| fwd \| skipped: past the suite's time budget \|", rows, re.M)
+    assert "| pass |" not in rows and "FAIL" not in rows and "The suite took" in rows
