@@ -67,8 +67,9 @@ def write_synthetic_data(directory: str, types: int, tokens: int) -> None:
     dictionary.save(os.path.join(directory, "dict.txt"))
     generator = torch.Generator().manual_seed(0)
     for split, size in (("train", tokens), ("valid", max(tokens // 20, 1000))):
-        builder = indexed_dataset.make_builder(os.path.join(directory, f"{split}.bin"), impl="mmap",
-                                               vocab_size=len(dictionary))
+        builder = indexed_dataset.make_builder(
+            os.path.join(directory, f"{split}.bin"), impl="mmap", vocab_size=len(dictionary)
+        )
         stream = torch.randint(dictionary.nspecial, len(dictionary), (size,), generator=generator)
         for line in stream.split(100):
             builder.add_item(torch.cat([line, torch.tensor([dictionary.eos()])]))
@@ -90,12 +91,41 @@ def train(data: str, arch: str, args: argparse.Namespace, task_flags: List[str])
     memory (None on CPU), "log": the output}."""
     device_flags = ["--cpu"] if args.smoke else [f"--{args.precision}"]
     command = [
-        sys.executable, "-m", "benchmarks.fairseq_throughput", "--train-one", data, "--user-dir", PLUGIN,
-        "--arch", arch, "--criterion", "adaptive_loss", "--ddp-backend", "legacy_ddp",
-        "--tokens-per-sample", "256", "--batch-size", str(args.batch_size),
-        "--optimizer", "adam", "--lr", "1e-4", "--max-update", str(args.updates), "--log-format", "simple",
-        "--log-interval", str(args.log_interval), "--disable-validation", "--num-workers", "0", "--seed", "1",
-        *task_flags, *device_flags, *(SMOKE_FLAGS if args.smoke else []),
+        sys.executable,
+        "-m",
+        "benchmarks.fairseq_throughput",
+        "--train-one",
+        data,
+        "--user-dir",
+        PLUGIN,
+        "--arch",
+        arch,
+        "--criterion",
+        "adaptive_loss",
+        "--ddp-backend",
+        "legacy_ddp",
+        "--tokens-per-sample",
+        "256",
+        "--batch-size",
+        str(args.batch_size),
+        "--optimizer",
+        "adam",
+        "--lr",
+        "1e-4",
+        "--max-update",
+        str(args.updates),
+        "--log-format",
+        "simple",
+        "--log-interval",
+        str(args.log_interval),
+        "--disable-validation",
+        "--num-workers",
+        "0",
+        "--seed",
+        "1",
+        *task_flags,
+        *device_flags,
+        *(SMOKE_FLAGS if args.smoke else []),
     ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     log = result.stdout + result.stderr
@@ -115,7 +145,9 @@ def train_one(fairseq_args: List[str]) -> None:
     import torch
     from fairseq_cli.train import cli_main
 
-    atexit.register(lambda: print(f"peak_gpu_bytes={torch.cuda.max_memory_allocated() if torch.cuda.is_available() else 0}"))
+    atexit.register(
+        lambda: print(f"peak_gpu_bytes={torch.cuda.max_memory_allocated() if torch.cuda.is_available() else 0}")
+    )
     sys.argv = ["fairseq-train", *fairseq_args]
     cli_main()
 
@@ -123,8 +155,10 @@ def train_one(fairseq_args: List[str]) -> None:
 def throughput_rows(args: argparse.Namespace, deadline: float = float("inf")) -> List[str]:
     """The table's rows, printed as they come; a model that fails is a FAIL row and the others go on, and none
     starts after `deadline` (time.perf_counter(); its row says SKIP)."""
-    rows = ["| model | arch | words/s | peak GPU memory (GB) | / Transformer | paper / Transformer | result |",
-            "|---|---|---:|---:|---:|---:|---|"]
+    rows = [
+        "| model | arch | words/s | peak GPU memory (GB) | / Transformer | paper / Transformer | result |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
     print("\n".join(rows), flush=True)
     with tempfile.TemporaryDirectory() as data:
         write_synthetic_data(data, 1000 if args.smoke else WIKITEXT103_TYPES, args.tokens)
@@ -143,8 +177,10 @@ def throughput_rows(args: argparse.Namespace, deadline: float = float("inf")) ->
                 speeds[model] = result["wps"]
                 ratio = f"{result['wps'] / speeds['transformer']:.2f}" if "transformer" in speeds else ""
                 peak = f"{result['peak_gb']:.1f}" if result["peak_gb"] else "n/a"
-                row = (f"| {model} | {arch} | {result['wps']:.0f} | {peak} | {ratio} "
-                       f"| {PAPER_SPEED_RATIO.get(model, '')} | pass |")
+                row = (
+                    f"| {model} | {arch} | {result['wps']:.0f} | {peak} | {ratio} "
+                    f"| {PAPER_SPEED_RATIO.get(model, '')} | pass |"
+                )
             rows.append(row)
             print(row, flush=True)
         if time.perf_counter() <= deadline:
@@ -157,8 +193,14 @@ def carried_state_rows(data: str, args: argparse.Namespace) -> List[str]:
     rows = []
     with tempfile.TemporaryDirectory() as save_dir:
         arch = architecture("delta_rnn")
-        flags = ["--task", "language_modeling_carried_state", "--no-token-positional-embeddings",
-                 "--save-dir", save_dir, "--no-epoch-checkpoints"]
+        flags = [
+            "--task",
+            "language_modeling_carried_state",
+            "--no-token-positional-embeddings",
+            "--save-dir",
+            save_dir,
+            "--no-epoch-checkpoints",
+        ]
         try:
             result = train(data, arch, args, flags)
             row = f"| delta_rnn, carried state | {arch} | {result['wps']:.0f} | | | | pass |"
@@ -166,9 +208,25 @@ def carried_state_rows(data: str, args: argparse.Namespace) -> List[str]:
             row = f"| delta_rnn, carried state | {arch} | {str(error)[:200].replace('|', '/')} | | | | FAIL |"
         rows.append(row)
         print(row, flush=True)
-        command = ["fairseq-eval-lm", data, "--user-dir", PLUGIN, "--path", os.path.join(save_dir, "checkpoint_last.pt"),
-                   "--task", "language_modeling_carried_state", "--gen-subset", "valid", "--batch-size", "1",
-                   "--num-workers", "0", *(["--cpu"] if args.smoke else [])]
+        command = [
+            sys.executable,
+            "-m",
+            "fairseq_cli.eval_lm",
+            data,
+            "--user-dir",
+            PLUGIN,
+            "--path",
+            os.path.join(save_dir, "checkpoint_last.pt"),
+            "--task",
+            "language_modeling_carried_state",
+            "--gen-subset",
+            "valid",
+            "--batch-size",
+            "1",
+            "--num-workers",
+            "0",
+            *(["--cpu"] if args.smoke else []),
+        ]
         result = subprocess.run(command, capture_output=True, text=True)
         log = result.stdout + result.stderr
         perplexity = re.findall(r"Perplexity: ([0-9.]+)", log)

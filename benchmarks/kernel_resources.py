@@ -42,10 +42,21 @@ LAUNCH_OPTIONS = ("num_warps", "num_stages", "num_ctas")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dims", type=int, nargs="+", default=[16, 32, 64, 128], help="head dims D = Dk")
-    parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16", "float16"],
-                        help="input dtypes")
-    parser.add_argument("--targets", type=int, nargs="+", default=[90, 80], choices=sorted(SHARED_MEMORY_LIMIT),
-                        help="compute capabilities to compile for")
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        default=["float32", "bfloat16"],
+        choices=["float32", "bfloat16", "float16"],
+        help="input dtypes",
+    )
+    parser.add_argument(
+        "--targets",
+        type=int,
+        nargs="+",
+        default=[90, 80],
+        choices=sorted(SHARED_MEMORY_LIMIT),
+        help="compute capabilities to compile for",
+    )
     parser.add_argument("--ops", nargs="+", help="ops to compile (default: every op with a triton form)")
     parser.add_argument("--chunk-size", type=int, default=64, help="chunk size of the chunkwise ops")
     return parser.parse_args()
@@ -75,8 +86,9 @@ def op_launches(op: str, dim: int, dtype: torch.dtype, chunk_size: int) -> List[
     from fwp_kernels.ops import OPS
 
     interface = OPS[op]
-    inputs = make_example_inputs(interface, batch=1, seq_len=2 * chunk_size, heads=1, dim=dim, dtype=dtype,
-                                 with_state=True)
+    inputs = make_example_inputs(
+        interface, batch=1, seq_len=2 * chunk_size, heads=1, dim=dim, dtype=dtype, with_state=True
+    )
     tensors = [inputs[name].requires_grad_() for name in interface.tensor_inputs]
     options = {name: value for name, value in inputs.items() if name not in interface.tensor_inputs}
     if interface.chunked:
@@ -105,7 +117,7 @@ def signature_of(kernel, args: tuple, kwargs: dict) -> Tuple[Dict[str, str], Dic
         elif isinstance(value, bool):
             signature[name] = "i1"
         elif isinstance(value, int):
-            signature[name] = "i32" if -2**31 <= value < 2**31 else "i64"
+            signature[name] = "i32" if -(2**31) <= value < 2**31 else "i64"
         else:
             signature[name] = "fp32"
     options = {name: kwargs[name] for name in LAUNCH_OPTIONS if name in kwargs}
@@ -120,8 +132,9 @@ def resources(kernel, signature: dict, constexprs: dict, options: dict, target: 
     from triton.compiler import ASTSource
 
     started = time.perf_counter()
-    compiled = triton.compile(ASTSource(kernel, signature, constexprs=constexprs),
-                              target=GPUTarget("cuda", target, 32), options=options)
+    compiled = triton.compile(
+        ASTSource(kernel, signature, constexprs=constexprs), target=GPUTarget("cuda", target, 32), options=options
+    )
     seconds = time.perf_counter() - started
     cuobjdump = os.path.join(os.path.dirname(triton.backends.nvidia.__file__), "bin", "cuobjdump")
     with tempfile.NamedTemporaryFile(suffix=".cubin") as cubin:
@@ -141,7 +154,9 @@ def main() -> None:
     from fwp_kernels.ops import OPS
 
     ops = args.ops or [name for name, interface in OPS.items() if "triton" in interface.forms]
-    print("| op | kernel | dtype | D | target | shared memory (KB) | registers | stack (bytes) | compile (s) | launches |")
+    print(
+        "| op | kernel | dtype | D | target | shared memory (KB) | registers | stack (bytes) | compile (s) | launches |"
+    )
     print("|---|---|---|---:|---|---:|---:|---:|---:|---|")
     for op in ops:
         for dtype_name in args.dtypes:
@@ -155,13 +170,17 @@ def main() -> None:
                     compiled.add(key)
                     for target in args.targets:
                         try:
-                            shared, registers, stack, seconds = resources(kernel, signature, constexprs, options, target)
+                            shared, registers, stack, seconds = resources(
+                                kernel, signature, constexprs, options, target
+                            )
                             launches = "yes" if shared <= SHARED_MEMORY_LIMIT[target] else "no"
                             cells = f"{shared / 1024:.0f} | {registers} | {stack} | {seconds:.0f} | {launches}"
                         except Exception as error:  # a kernel that does not compile is a row, and the table goes on
                             cells = f"{type(error).__name__}: {str(error).splitlines()[0][:80]} | | | | no"
-                        print(f"| {op} | {kernel.fn.__name__} | {dtype_name} | {dim} | sm_{target} | {cells} |",
-                              flush=True)
+                        print(
+                            f"| {op} | {kernel.fn.__name__} | {dtype_name} | {dim} | sm_{target} | {cells} |",
+                            flush=True,
+                        )
 
 
 if __name__ == "__main__":

@@ -72,17 +72,25 @@ def gaussian(generator: torch.Generator, *shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
 
-def programmed_inputs(generator: torch.Generator, steps: Tuple[int, ...], key_dim: int, dim: int,
-                      recurrent: bool = False) -> Dict[str, torch.Tensor]:
+def programmed_inputs(
+    generator: torch.Generator, steps: Tuple[int, ...], key_dim: int, dim: int, recurrent: bool = False
+) -> Dict[str, torch.Tensor]:
     """What a delta-rule layer feeds its op, with leading dims `steps` ([B, T, H] or [B, T, H, 3]):
     q, k = phi(.): [*steps, key_dim]; v ~ N(0, 1): [*steps, dim]; beta = sigmoid(.): [*steps]; with
     recurrent=True also the recurrent fast weights' rk = softmax(.), rv ~ N(0, 1): [*steps, dim] and
     rbeta = sigmoid(.): [*steps]."""
-    inputs = {"q": phi(gaussian(generator, *steps, key_dim)), "k": phi(gaussian(generator, *steps, key_dim)),
-              "v": gaussian(generator, *steps, dim), "beta": torch.sigmoid(gaussian(generator, *steps))}
+    inputs = {
+        "q": phi(gaussian(generator, *steps, key_dim)),
+        "k": phi(gaussian(generator, *steps, key_dim)),
+        "v": gaussian(generator, *steps, dim),
+        "beta": torch.sigmoid(gaussian(generator, *steps)),
+    }
     if recurrent:
-        inputs.update(rk=torch.softmax(gaussian(generator, *steps, dim), dim=-1), rv=gaussian(generator, *steps, dim),
-                      rbeta=torch.sigmoid(gaussian(generator, *steps)))
+        inputs.update(
+            rk=torch.softmax(gaussian(generator, *steps, dim), dim=-1),
+            rv=gaussian(generator, *steps, dim),
+            rbeta=torch.sigmoid(gaussian(generator, *steps)),
+        )
     return inputs
 
 
@@ -113,8 +121,11 @@ def make_example_inputs(
         state = tuple(draw_state_part(part, generator) for part in parts)
         arguments["initial_state"] = state[0] if len(state) == 1 else state
     return {
-        name: tuple(x.to(dtype=dtype, device=device) for x in value) if isinstance(value, tuple)
-        else value.to(dtype=dtype, device=device) if isinstance(value, torch.Tensor) else value
+        name: (
+            tuple(x.to(dtype=dtype, device=device) for x in value)
+            if isinstance(value, tuple)
+            else value.to(dtype=dtype, device=device) if isinstance(value, torch.Tensor) else value
+        )
         for name, value in arguments.items()
     }
 

@@ -20,8 +20,9 @@ def group_seeds(runs: list, scores: str) -> list:
     groups: Dict[tuple, dict] = {}
     for run in runs:
         config = {key: value for key, value in run["config"].items() if key != "seed"}
-        group = groups.setdefault(tuple(sorted(config.items())), {
-            "name": re.sub(r"_seed\d+$", "", run["name"]), "config": config, "runs": []})
+        group = groups.setdefault(
+            tuple(sorted(config.items())), {"name": re.sub(r"_seed\d+$", "", run["name"]), "config": config, "runs": []}
+        )
         group["runs"].append(run)
     for group in groups.values():
         keys = sorted({key for run in group["runs"] for key in run[scores]})

@@ -15,7 +15,11 @@ def run_gpu_suite(*args: str) -> subprocess.CompletedProcess:
     environment.pop("TRITON_INTERPRET", None)  # --smoke must switch the interpreter on itself
     return subprocess.run(
         [sys.executable, "-m", "benchmarks.gpu_suite", *args],
-        cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=600,
+        cwd=REPOSITORY,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -49,7 +53,9 @@ def test_smoke_runs_every_section_and_writes_nothing():
     for op in ("delta_rnn", "delta_lstm", "recurrent_delta_rule"):
         assert re.search(rf"^\| {op} \| 16 \| 8 \| fwd\+bwd \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \|$", rows, re.M), op
     for model in ("transformer", "linear_transformer", "delta_net", "delta_rnn", "delta_lstm", "rdn"):
-        assert re.search(rf"^\| {model} \| \w+_wt103_small \| [0-9]+ \| n/a \| [0-9.]+ \|.*\| pass \|$", rows, re.M), model
+        assert re.search(
+            rf"^\| {model} \| \w+_wt103_small \| [0-9]+ \| n/a \| [0-9.]+ \|.*\| pass \|$", rows, re.M
+        ), model
     assert re.search(r"^\| delta_rnn, fairseq-eval-lm \(carried state\) \| .* \| ppl [0-9.]+ \|", rows, re.M)
     assert "FAIL" not in rows and "The suite took" in rows
     assert results.read_text() == before
@@ -60,9 +66,14 @@ def test_no_measurement_starts_past_the_time_budget():
     result = run_gpu_suite("--smoke", "--time-budget", "0")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     rows = result.stdout
-    assert re.search(r"^\| delta_rnn \| bfloat16 \| 16 \| 20 \| fwd\+bwd \| skipped: past the suite's time budget \| \| SKIP \|$",
-                     rows, re.M)
+    assert re.search(
+        r"^\| delta_rnn \| bfloat16 \| 16 \| 20 \| fwd\+bwd \| skipped: past the suite's time budget \| \| SKIP \|$",
+        rows,
+        re.M,
+    )
     assert re.search(r"^\| delta_rule \| 16 \| 32 \| fwd\+bwd \| skipped: past the suite's time budget \|", rows, re.M)
     assert re.search(r"^\| rdn \| fwp_rdn_wt103_small \| skipped: past the time budget \|", rows, re.M)
-    assert re.search(r"^\| recurrent_delta_rule \| 16 \| 8 \| fwd \| skipped: past the suite's time budget \|", rows, re.M)
+    assert re.search(
+        r"^\| recurrent_delta_rule \| 16 \| 8 \| fwd \| skipped: past the suite's time budget \|", rows, re.M
+    )
     assert "| pass |" not in rows and "FAIL" not in rows and "The suite took" in rows

@@ -35,9 +35,12 @@ def test_matches_the_naive_form(case, dim, key_dim):
     if case.name in ("delta_lstm", "recurrent_delta_rule") and key_dim != dim:
         pytest.skip("one head dim: Dk = D")
     seq_len = 20 if case.chunked else 5
-    inputs = case.make_inputs(batch=1, seq_len=seq_len, heads=1, dim=dim, key_dim=key_dim, with_state=True,
-                              dtype=torch.float32)
-    reference_inputs = case.with_tensors(inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)])
+    inputs = case.make_inputs(
+        batch=1, seq_len=seq_len, heads=1, dim=dim, key_dim=key_dim, with_state=True, dtype=torch.float32
+    )
+    reference_inputs = case.with_tensors(
+        inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
+    )
     actual = results_and_gradients(case.run_fast, case, inputs, backend="triton")
     expected = results_and_gradients(case.run_step_loop, case, reference_inputs)
     names = case.state_names + [f"grad {name}" for name, _ in case.named_tensors(inputs)]
@@ -55,7 +58,9 @@ def test_a_large_head_dim_runs_shorter_chunks(case):
     assert kernel_chunk_size(64, 128, 128) == 32 and kernel_chunk_size(64, 64, 96) == 32
     assert kernel_chunk_size(128, 64, 64) == 64 and kernel_chunk_size(16, 128, 128) == 16
     inputs = case.make_inputs(batch=1, seq_len=40, heads=1, dim=128, key_dim=128, with_state=True, dtype=torch.float32)
-    reference_inputs = case.with_tensors(inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)])
+    reference_inputs = case.with_tensors(
+        inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
+    )
     actual = results_and_gradients(case.run_fast, case, inputs, backend="triton", chunk_size=64)
     expected = results_and_gradients(case.run_step_loop, case, reference_inputs)
     for a, e in zip(actual, expected):

@@ -28,8 +28,9 @@ def check_inputs(arguments: dict) -> None:
     check_beta(arguments["beta"], q)
     batch, seq_len, heads, _ = q.shape
     for name in ("rk", "rv"):
-        check_like_q(name, arguments[name], q, (batch, seq_len, heads, v.shape[-1]),
-                     "[B, T, H, D] with B, T, H of q and D of v")
+        check_like_q(
+            name, arguments[name], q, (batch, seq_len, heads, v.shape[-1]), "[B, T, H, D] with B, T, H of q and D of v"
+        )
     check_beta(arguments["rbeta"], q, name="rbeta")
     check_state_parts(arguments.get("initial_state"), delta_rnn_state_parts(q, v), q)
 

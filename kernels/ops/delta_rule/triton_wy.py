@@ -55,8 +55,7 @@ def _load_chunk(k, v, beta, chunk, C: tl.constexpr, DK: tl.constexpr, DV: tl.con
 
 
 @triton.jit
-def _wy_forward_kernel(k, v, beta, w, u, C: tl.constexpr, DK: tl.constexpr, DV: tl.constexpr,
-                       PRECISION: tl.constexpr):
+def _wy_forward_kernel(k, v, beta, w, u, C: tl.constexpr, DK: tl.constexpr, DV: tl.constexpr, PRECISION: tl.constexpr):
     """k, w: [N, C, DK]; v, u: [N, C, DV]; beta: [N, C] (N: every chunk of every batch element and head)."""
     chunk = tl.program_id(0).to(tl.int64)
     rows = tl.arange(0, C)
@@ -69,8 +68,20 @@ def _wy_forward_kernel(k, v, beta, w, u, C: tl.constexpr, DK: tl.constexpr, DV: 
 
 
 @triton.jit
-def _wy_backward_kernel(k, v, beta, grad_w, grad_u, grad_k, grad_v, grad_beta,
-                        C: tl.constexpr, DK: tl.constexpr, DV: tl.constexpr, PRECISION: tl.constexpr):
+def _wy_backward_kernel(
+    k,
+    v,
+    beta,
+    grad_w,
+    grad_u,
+    grad_k,
+    grad_v,
+    grad_beta,
+    C: tl.constexpr,
+    DK: tl.constexpr,
+    DV: tl.constexpr,
+    PRECISION: tl.constexpr,
+):
     """The gradients of k, v, beta (float32, laid out like them) from those of w and u."""
     chunk = tl.program_id(0).to(tl.int64)
     rows = tl.arange(0, C)
@@ -85,13 +96,17 @@ def _wy_backward_kernel(k, v, beta, grad_w, grad_u, grad_k, grad_v, grad_beta,
     d_transform += tl.dot(d_factor_u, tl.trans(scaled_values), input_precision=PRECISION)
     d_scaled_keys = tl.dot(tl.trans(transform), d_factor_w, input_precision=PRECISION)
     d_scaled_values = tl.dot(tl.trans(transform), d_factor_u, input_precision=PRECISION)
-    d_A = -tl.dot(tl.dot(tl.trans(transform), d_transform, input_precision=PRECISION), tl.trans(transform),
-                  input_precision=PRECISION)
+    d_A = -tl.dot(
+        tl.dot(tl.trans(transform), d_transform, input_precision=PRECISION),
+        tl.trans(transform),
+        input_precision=PRECISION,
+    )
     d_A = tl.where(rows[:, None] > rows[None, :], d_A, 0.0)
     d_products = rates[:, None] * d_A  # dL/d(K K^T) through A
     d_keys = rates[:, None] * d_scaled_keys
-    d_keys += tl.dot(d_products, keys, input_precision=PRECISION) + tl.dot(tl.trans(d_products), keys,
-                                                                           input_precision=PRECISION)
+    d_keys += tl.dot(d_products, keys, input_precision=PRECISION) + tl.dot(
+        tl.trans(d_products), keys, input_precision=PRECISION
+    )
     d_rates = tl.sum(d_scaled_keys * keys, axis=1) + tl.sum(d_scaled_values * values, axis=1)
     d_rates += tl.sum(d_A * products, axis=1)
     tl.store(grad_k + key_tile, d_keys)
@@ -127,8 +142,19 @@ class WYRepresentation(torch.autograd.Function):
         grad_v = torch.empty(v.shape, dtype=torch.float32, device=v.device)
         grad_beta = torch.empty(beta.shape, dtype=torch.float32, device=beta.device)
         _wy_backward_kernel[(k.numel() // (chunk_size * key_dim),)](
-            k, v, beta, grad_w, grad_u, grad_k, grad_v, grad_beta,
-            C=chunk_size, DK=key_dim, DV=value_dim, PRECISION=ctx.precision, num_stages=1,
+            k,
+            v,
+            beta,
+            grad_w,
+            grad_u,
+            grad_k,
+            grad_v,
+            grad_beta,
+            C=chunk_size,
+            DK=key_dim,
+            DV=value_dim,
+            PRECISION=ctx.precision,
+            num_stages=1,
         )
         return grad_k.to(k.dtype), grad_v.to(v.dtype), grad_beta.to(beta.dtype), None
 

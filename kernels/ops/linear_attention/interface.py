@@ -59,7 +59,8 @@ INTERFACE = OpInterface(
     name="linear_attention",
     sequence_inputs=("q", "k", "v"),
     state_parts=lambda arguments: linear_attention_state_parts(
-        arguments["q"], arguments["v"], arguments.get("normalize", False)),
+        arguments["q"], arguments["v"], arguments.get("normalize", False)
+    ),
     check_inputs=check_inputs,
     forms={
         "naive": "fwp_kernels.ops.linear_attention.naive:naive_linear_attention",
