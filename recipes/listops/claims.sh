@@ -3,7 +3,7 @@
 # (88.5% -> 24.4%) while the RDN keeps 79.2% at depth 15, here with the Delta Net beside them
 # at depth 4 and depth 8 (twice as deep; mean 25 and 68 tokens), in the small setting of
 # small.sh (2000 / 200 / 200 trees, 40 epochs), three seeds each. One data set per depth,
-# shared by the seeds. About an hour on 2 CPU cores.
+# shared by the seeds. 1 h 45 min on 2 CPU cores shared with other jobs (2026-12-01).
 #
 #   bash recipes/listops/claims.sh OUT_DIR
 #
