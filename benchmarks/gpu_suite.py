@@ -14,20 +14,20 @@ it compiling), appending its tables to benchmarks/RESULTS.md.
    T in {512, 2048, 8192}, D in {64, 128}, bfloat16, against the torch backend
    and, when `fla` (flash-linear-attention) is importable, its chunk_linear_attn,
    chunk_delta_rule and fused_recurrent_delta_rule.
-3. Speed of the recurrent ops (Delta RNN, Delta LSTM, RDN): forward and
-   forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64, 128},
-   triton against the torch backend.
-4. End to end (`benchmarks.fairseq_throughput`, run third): fairseq-train with --fp16
+3. End to end (`benchmarks.fairseq_throughput`): fairseq-train with --fp16
    (--e2e-precision) for the paper-small Transformer, Linear Transformer, Delta
    Net, Delta RNN, Delta LSTM and RDN on a synthetic stream over a 267,735-type
    dictionary: words/s, peak GPU memory, speed relative to the Transformer's
    beside the paper's; then the carried-state task and one fairseq-eval-lm pass.
+4. Speed of the recurrent ops (Delta RNN, Delta LSTM, RDN): forward and
+   forward+backward, float32, B=8, H=8, T in {512, 2048}, D in {16, 64, 128},
+   triton against the torch backend.
 
 Head dims above fwp_kernels.backend.TRITON_MAX_HEAD_DIM (128) are not
 Triton's: "auto" runs them in torch.
 
-The order is correctness, kernel speed, end to end, recurrent speed, each with
-its largest head dims last (the longest compiles); no new measurement starts
+The parts run in this order, each with its largest head dims last (the
+longest compiles); no new measurement starts
 after --time-budget seconds (default 420: its row says SKIP), so that the
 tables reach RESULTS.md within a call's time limit.
 
@@ -49,6 +49,7 @@ repository root after `ln -s kernels fwp_kernels`.
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from datetime import date
@@ -162,6 +163,12 @@ def run_op(op: str, inputs: Dict[str, object], backend: str, chunk_size: int, gr
     return results
 
 
+def check_row(op: str, dtype: torch.dtype, dim: int, seq_len: int, grad: bool) -> str:
+    """The first cells of a correctness row: what is checked."""
+    mode = "fwd+bwd" if grad else "fwd, no grad"
+    return f"| {op} | {str(dtype).removeprefix('torch.')} | {dim} | {seq_len} | {mode} |"
+
+
 def compare_backends(op: str, dtype: torch.dtype, seq_len: int, dim: int, grad: bool, chunk_size: int,
                      device: torch.device) -> str:
     """One markdown row: the worst relative error of the triton backend against torch (FAIL if it raises)."""
@@ -173,8 +180,7 @@ def compare_backends(op: str, dtype: torch.dtype, seq_len: int, dim: int, grad: 
         else value.to(dtype).requires_grad_(grad)
         for name, value in inputs.items()
     }
-    mode = "fwd+bwd" if grad else "fwd, no grad"
-    row = f"| {op} | {str(dtype).removeprefix('torch.')} | {dim} | {seq_len} | {mode} |"
+    row = check_row(op, dtype, dim, seq_len, grad)
     expected = run_op(op, inputs, "torch", chunk_size, grad)
     try:
         actual = run_op(op, inputs, "triton", chunk_size, grad)
@@ -201,8 +207,7 @@ def correctness_table(args: argparse.Namespace) -> List[str]:
     for dtype, dim in sorted(checks, key=lambda check: check[1]):  # the largest head dims (longest compiles) last
         # the last check: the delta rule's token-by-token kernel, sequences shorter than a chunk, without grad
         for op, seq_len, grad in [(op, args.check_T, True) for op in OPS] + [("delta_rule", 7, False)]:
-            mode = "fwd+bwd" if grad else "fwd, no grad"
-            row = f"| {op} | {str(dtype).removeprefix('torch.')} | {dim} | {seq_len} | {mode} |"
+            row = check_row(op, dtype, dim, seq_len, grad)
             if "triton" not in OPS[op].forms:
                 rows += emit([f"{row} no triton backend yet | | |"])
             elif past_deadline(args):
@@ -442,8 +447,6 @@ def device_description(device: torch.device) -> str:
         return "CPU (--smoke: Triton interpreter, tiny sizes)"
     driver = "unknown"
     try:
-        import subprocess
-
         driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
                                 capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
     except (OSError, IndexError, subprocess.SubprocessError):

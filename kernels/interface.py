@@ -117,17 +117,15 @@ def make_example_inputs(
     arguments = {name: tensors[name] for name in interface.tensor_inputs}
     arguments.update(options or {})
     if with_state:
-        parts = interface.state_parts({**arguments, "initial_state": None})
-        state = tuple(draw_state_part(part, generator) for part in parts)
-        arguments["initial_state"] = state[0] if len(state) == 1 else state
-    return {
-        name: (
-            tuple(x.to(dtype=dtype, device=device) for x in value)
-            if isinstance(value, tuple)
-            else value.to(dtype=dtype, device=device) if isinstance(value, torch.Tensor) else value
-        )
-        for name, value in arguments.items()
-    }
+        state = tuple(draw_state_part(part, generator) for part in interface.state_parts(arguments))
+        arguments["initial_state"] = state[0] if len(state) == 1 else state  # a lone W is passed as a tensor
+
+    def placed(value):
+        if isinstance(value, tuple):
+            return tuple(placed(x) for x in value)
+        return value.to(dtype=dtype, device=device) if isinstance(value, torch.Tensor) else value
+
+    return {name: placed(value) for name, value in arguments.items()}
 
 
 def draw_state_part(part: StatePart, generator: torch.Generator) -> torch.Tensor:

@@ -6,47 +6,42 @@ T = 5 and one head keep the D = 128 tiles affordable in the interpreter; the chu
 chunk_size 16, so T = 20 crosses a chunk boundary for them.
 """
 
+from functools import partial
+
 import pytest
 import torch
 
-from conftest import RECURRENT_CASES, OP_CASES, OP_CASE_IDS
+import fwp_kernels
+from conftest import OP_CASE_IDS, OP_CASES, RECURRENT_CASES
+from kernel_helpers import compare_to_naive
 
 # (D, Dk): D the value dim (the only dim of the Delta LSTM and RDN), Dk the key dim (linear attention,
 # delta rule, Delta RNN).
 HEAD_DIMS = [(16, 16), (32, 32), (48, 48), (64, 64), (128, 128), (8, 8), (96, 48), (48, 128)]
-CASES = OP_CASES + RECURRENT_CASES
-CASE_IDS = OP_CASE_IDS + [case.name for case in RECURRENT_CASES]
+ONE_HEAD_DIM = ("delta_lstm", "recurrent_delta_rule")  # ops whose keys and values share D
+CASES = [
+    pytest.param(case, dim, key_dim, id=f"{case_id}-D={dim},Dk={key_dim}")
+    for case, case_id in zip(OP_CASES + RECURRENT_CASES, OP_CASE_IDS + [case.name for case in RECURRENT_CASES])
+    for dim, key_dim in HEAD_DIMS
+    if key_dim == dim or case.name not in ONE_HEAD_DIM
+]
 TOLERANCE = dict(rtol=1e-4, atol=1e-5)  # float32 kernels against the float64 reference
 
 
-def results_and_gradients(run, case, inputs: dict, **options) -> list:
-    """[output, *final state parts, *gradients of every tensor input] in float64, for a fixed weighted-sum loss."""
-    output, state = run(inputs, output_final_state=True, **options)
-    results = [output, *case.flatten(state)]
-    generator = torch.Generator().manual_seed(1)
-    loss = sum((torch.randn(x.shape, generator=generator, dtype=torch.float64) * x.double()).sum() for x in results)
-    gradients = torch.autograd.grad(loss, case.tensors_of(inputs))
-    return [x.detach().double() for x in (*results, *gradients)]
+def triton_op(case, **options):
+    """The public op with the triton backend, called like the op (chunk_size only for the chunkwise ops)."""
+    if case.chunked:
+        options.setdefault("chunk_size", 16)
+    return partial(getattr(fwp_kernels, case.name), backend="triton", **options)
 
 
-@pytest.mark.parametrize("dim,key_dim", HEAD_DIMS, ids=[f"D={d},Dk={k}" for d, k in HEAD_DIMS])
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case,dim,key_dim", CASES)
 def test_matches_the_naive_form(case, dim, key_dim):
-    if case.name in ("delta_lstm", "recurrent_delta_rule") and key_dim != dim:
-        pytest.skip("one head dim: Dk = D")
     seq_len = 20 if case.chunked else 5
     inputs = case.make_inputs(
         batch=1, seq_len=seq_len, heads=1, dim=dim, key_dim=key_dim, with_state=True, dtype=torch.float32
     )
-    reference_inputs = case.with_tensors(
-        inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
-    )
-    actual = results_and_gradients(case.run_fast, case, inputs, backend="triton")
-    expected = results_and_gradients(case.run_step_loop, case, reference_inputs)
-    names = case.state_names + [f"grad {name}" for name, _ in case.named_tensors(inputs)]
-    assert len(actual) == len(expected) == len(names)
-    for a, e, name in zip(actual, expected, names):
-        torch.testing.assert_close(a, e, **TOLERANCE, msg=lambda message: f"{name}: {message}")
+    compare_to_naive(triton_op(case), case, inputs, lambda expected: TOLERANCE)
 
 
 @pytest.mark.parametrize("case", OP_CASES, ids=OP_CASE_IDS)
@@ -58,10 +53,4 @@ def test_a_large_head_dim_runs_shorter_chunks(case):
     assert kernel_chunk_size(64, 128, 128) == 32 and kernel_chunk_size(64, 64, 96) == 32
     assert kernel_chunk_size(128, 64, 64) == 64 and kernel_chunk_size(16, 128, 128) == 16
     inputs = case.make_inputs(batch=1, seq_len=40, heads=1, dim=128, key_dim=128, with_state=True, dtype=torch.float32)
-    reference_inputs = case.with_tensors(
-        inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
-    )
-    actual = results_and_gradients(case.run_fast, case, inputs, backend="triton", chunk_size=64)
-    expected = results_and_gradients(case.run_step_loop, case, reference_inputs)
-    for a, e in zip(actual, expected):
-        torch.testing.assert_close(a, e, **TOLERANCE)
+    compare_to_naive(triton_op(case, chunk_size=64), case, inputs, lambda expected: TOLERANCE)

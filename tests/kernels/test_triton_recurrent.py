@@ -16,6 +16,7 @@ from functools import partial  # noqa: E402
 
 import fwp_kernels  # noqa: E402
 from fwp_kernels.ops.delta_rnn.triton import triton_fused_delta_rnn  # noqa: E402
+from kernel_helpers import compare_to_naive  # noqa: E402
 
 # The public ops with the triton backend: the kernels reached through the dispatch table.
 TRITON_OPS = {
@@ -35,33 +36,9 @@ LONG_SEQUENCE = 64
 LONG_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 
 
-def loss_weights(tensors: list, seed: int = 1) -> list:
-    """Fixed random float64 weights, one per tensor: the loss is sum(w * x) over all of them."""
-    generator = torch.Generator().manual_seed(seed)
-    return [torch.randn(x.shape, generator=generator, dtype=torch.float64) for x in tensors]
-
-
-def results_and_gradients(run, case, inputs: dict) -> list:
-    """[output, *final state, *gradients of every tensor input] in float64, for a weighted-sum loss."""
-    output, state = run(**inputs, output_final_state=True)
-    results = [output, *state]
-    loss = sum((w * x.double()).sum() for w, x in zip(loss_weights(results), results))
-    gradients = torch.autograd.grad(loss, case.tensors_of(inputs))
-    return [x.detach().double() for x in (*results, *gradients)]
-
-
 def compare(case, inputs: dict, tolerance) -> None:
     """The triton op vs the float64 step loop on the same inputs; `tolerance(expected)` -> assert_close kwargs."""
-    actual = results_and_gradients(TRITON_OPS[case.name], case, inputs)
-    reference_inputs = case.with_tensors(
-        inputs, [x.detach().double().requires_grad_() for x in case.tensors_of(inputs)]
-    )
-    reference = case.interface.form("naive")
-    expected = results_and_gradients(reference, case, reference_inputs)
-    names = case.state_names + [f"grad {name}" for name, _ in case.named_tensors(inputs)]
-    assert len(actual) == len(expected) == len(names)
-    for a, e, name in zip(actual, expected, names):
-        torch.testing.assert_close(a, e, **tolerance(e), msg=lambda message: f"{name}: {message}")
+    compare_to_naive(TRITON_OPS[case.name], case, inputs, tolerance)
 
 
 def tiny_inputs(case, dtype: torch.dtype, with_state: bool, seq_len: int = 13, seed: int = 0) -> dict:

@@ -20,11 +20,12 @@ def tile_dim(dim: int) -> int:
 
 
 def pad_to_tiles(x: torch.Tensor, axes: int = 1) -> torch.Tensor:
-    """x with each of its last `axes` dims zero-padded at the end to `tile_dim`, contiguous."""
+    """x with each of its last `axes` dims zero-padded at the end to `tile_dim`, contiguous (x itself, or a
+    contiguous copy, when the dims are whole tiles already)."""
     padding = []
     for size in reversed(x.shape[-axes:]):
         padding += [0, tile_dim(size) - size]
-    return F.pad(x, padding).contiguous()
+    return F.pad(x, padding).contiguous() if any(padding) else x.contiguous()
 
 
 def cut(x: torch.Tensor, *sizes: int) -> torch.Tensor:
