@@ -10,17 +10,17 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
+def run_without_cuda(command, **environment: str) -> subprocess.CompletedProcess:
+    """``command`` from the repository root with no CUDA device (even on a GPU machine), no TRITON_INTERPRET
+    (--smoke must switch the interpreter on itself) and this interpreter first on the PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    environment = {**os.environ, "PATH": path, "CUDA_VISIBLE_DEVICES": "", **environment}
+    environment.pop("TRITON_INTERPRET", None)
+    return subprocess.run(command, cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=600)
+
+
 def run_gpu_suite(*args: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # no CUDA device, even on a GPU machine
-    environment.pop("TRITON_INTERPRET", None)  # --smoke must switch the interpreter on itself
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.gpu_suite", *args],
-        cwd=REPOSITORY,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_without_cuda([sys.executable, "-m", "benchmarks.gpu_suite", *args])
 
 
 def test_help():
@@ -77,3 +77,27 @@ def test_no_measurement_starts_past_the_time_budget():
         r"^\| recurrent_delta_rule \| 16 \| 8 \| fwd \| skipped: past the suite's time budget \|", rows, re.M
     )
     assert "| pass |" not in rows and "FAIL" not in rows and "The suite took" in rows
+
+
+def run_device_script(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    """benchmarks/device_suite.sh with this interpreter as python3 and no wheels to install."""
+    return run_without_cuda(["bash", "benchmarks/device_suite.sh", *args], DEVICE_WHEELS="/nonexistent", **environment)
+
+
+def test_device_script_usage_and_missing_out():
+    result = run_device_script()
+    assert result.returncode == 2 and "bash benchmarks/device_suite.sh download" in result.stderr
+    environment = {key: value for key, value in os.environ.items() if key != "OUT"}
+    result = subprocess.run(
+        ["bash", "benchmarks/device_suite.sh", "run"], cwd=REPOSITORY, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 2 and "OUT is not set" in result.stderr
+
+
+def test_device_script_runs_the_suite_and_brings_back_its_files(tmp_path):
+    result = run_device_script("run", "--smoke", "--time-budget", "0", OUT=str(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = (tmp_path / "gpu_suite.log").read_text()
+    assert "The suite took" in log and "skipped: past the suite's time budget" in log
+    assert (tmp_path / "RESULTS.md").read_text() == (REPOSITORY / "benchmarks" / "RESULTS.md").read_text()
+    assert not (REPOSITORY / "fwp_kernels").exists()  # the package is installed: nothing linked

@@ -15,6 +15,7 @@ import torch  # noqa: E402
 from functools import partial  # noqa: E402
 
 import fwp_kernels  # noqa: E402
+from fwp_kernels.ops.common.triton_recurrent import num_warps_for  # noqa: E402
 from fwp_kernels.ops.delta_rnn.triton import triton_fused_delta_rnn  # noqa: E402
 from kernel_helpers import compare_to_naive  # noqa: E402
 
@@ -135,3 +136,11 @@ def test_float64_is_refused(recurrent_case):
     inputs = recurrent_case.make_inputs(batch=1, seq_len=3, heads=1, dim=16, key_dim=16, dtype=torch.float64)
     with pytest.raises(TypeError, match="float64"):
         TRITON_OPS[recurrent_case.name](**inputs)
+
+
+def test_state_tiles_are_spread_over_warps():
+    """At most STATE_VALUES_PER_THREAD float32 state values per thread, within 4..32 warps."""
+    assert num_warps_for(2 * 16 * 16) == 4  # the Delta RNN at D = 16: the minimum
+    assert num_warps_for(2 * 64 * 64) == 4  # 8192 values over 128 threads: 64 each
+    assert num_warps_for(2 * 128 * 128) == 16  # 32768 values over 512 threads
+    assert num_warps_for(12 * 128 * 128) == 32  # the Delta LSTM backward at D = 128: the most one program has

@@ -33,6 +33,7 @@ from fwp_kernels.ops.common.triton_recurrent import (
     load_vector,
     matvec,
     matvec_t,
+    num_warps_for,
     outer,
     row_offset,
     sequence_buffer,
@@ -215,7 +216,7 @@ class DeltaLSTMFunction(torch.autograd.Function):
         errors, recurrent_errors = (torch.empty_like(q, dtype=torch.float32) for _ in range(2))
         _forward_kernel[(batch * heads,)](
             q, k, v, beta, rk, rv, rbeta, weights, recurrent, hs, cs, errors, recurrent_errors, seq_len, heads, dim,
-            tile,
+            tile, num_warps=num_warps_for(6 * tile * tile),  # W_i, W_u, W_o, R_i, R_u, R_o
         )
         ctx.save_for_backward(
             q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0, weights, recurrent, hs, cs, errors, recurrent_errors
@@ -237,6 +238,7 @@ class DeltaLSTMFunction(torch.autograd.Function):
         _backward_kernel[(batch * heads,)](
             dhs, dW, dR, dh_last, dc_last, weights, recurrent, hs, cs, errors, recurrent_errors,
             q, k, beta, rk, rbeta, dq, dk, dv, dbeta, drk, drv, drbeta, seq_len, heads, ctx.dim, tile,
+            num_warps=num_warps_for(12 * tile * tile),  # the six matrices and their gradients
         )
         gradients = (dq, dk, dv, dbeta, drk, drv, drbeta, dW, dR, dh_last, dc_last)
         inputs = (q, k, v, beta, rk, rv, rbeta, W0, R0, h0, c0)

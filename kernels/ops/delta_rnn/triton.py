@@ -29,6 +29,7 @@ from fwp_kernels.ops.common.triton_recurrent import (
     load_vector,
     matvec,
     matvec_t,
+    num_warps_for,
     outer,
     row_offset,
     sequence_buffer,
@@ -131,7 +132,7 @@ class DeltaRNNFunction(torch.autograd.Function):
         errors, recurrent_errors = (torch.empty_like(ys[:, 1:]) for _ in range(2))
         _forward_kernel[(batch * heads,)](
             q, k, v, beta, rk, rv, rbeta, weights, recurrent, ys, errors, recurrent_errors, seq_len, heads, dim,
-            v.shape[-1], key_dim,
+            v.shape[-1], key_dim, num_warps=num_warps_for(weights[0, 0].numel() + recurrent[0, 0].numel()),
         )
         saved = (weights, recurrent, ys, errors, recurrent_errors)
         ctx.save_for_backward(q, k, v, beta, rk, rv, rbeta, W0, R0, y0, *saved)
@@ -149,6 +150,7 @@ class DeltaRNNFunction(torch.autograd.Function):
         _backward_kernel[(batch * heads,)](
             dys, dW, dR, dy_last, weights, recurrent, ys, errors, recurrent_errors, q, k, beta, rk, rbeta,
             dq, dk, dv, dbeta, drk, drv, drbeta, seq_len, heads, ctx.dim, v.shape[-1], key_dim,
+            num_warps=num_warps_for(2 * (weights[0, 0].numel() + recurrent[0, 0].numel())),  # and their gradients
         )
         gradients = (dq, dk, dv, dbeta, drk, drv, drbeta, dW, dR, dy_last)
         inputs = (q, k, v, beta, rk, rv, rbeta, W0, R0, y0)

@@ -36,6 +36,7 @@ from fwp_kernels.ops.common.triton_chunk import (
     chunk_recurrence,
     kernel_chunk_size,
 )
+from fwp_kernels.ops.common.triton_recurrent import num_warps_for
 from fwp_kernels.ops.delta_rule.triton_wy import triton_wy_representation
 from fwp_kernels.precision import accumulation_dtype
 
@@ -145,5 +146,6 @@ def triton_fused_delta_rule(
         q, k, v, beta.contiguous(), initial_state if initial_state is not None else final_state, output, final_state,
         seq_len, heads,
         DK=q.shape[-1], DV=v.shape[-1], HAS_INITIAL_STATE=initial_state is not None,
+        num_warps=num_warps_for(final_state[0, 0].numel()),
     )
     return cut(output, value_dim), cut(final_state, value_dim, key_dim) if output_final_state else None

@@ -33,6 +33,7 @@ from fwp_kernels.ops.common.triton_recurrent import (
     load_vector,
     matvec,
     matvec_t,
+    num_warps_for,
     outer,
     row_offset,
     sequence_buffer,
@@ -164,7 +165,8 @@ class RecurrentDeltaRuleFunction(torch.autograd.Function):
         queries, keys, errors = (torch.empty_like(ys[:, 1:]) for _ in range(3))
         betas = q.new_empty(batch, seq_len, heads, dtype=torch.float32)
         _forward_kernel[(batch * heads,)](
-            q, k, v, beta, Rq, Rk, Rv, rbeta, weights, ys, queries, keys, errors, betas, seq_len, heads, dim, tile
+            q, k, v, beta, Rq, Rk, Rv, rbeta, weights, ys, queries, keys, errors, betas, seq_len, heads, dim, tile,
+            num_warps=num_warps_for(4 * tile * tile),  # W, Rq, Rk, Rv
         )
         ctx.save_for_backward(q, k, v, beta, Rq, Rk, Rv, rbeta, W0, y0, weights, ys, queries, keys, errors, betas)
         return steps_of(ys, q.dtype), weights, ys[:, -1].clone()
@@ -181,6 +183,7 @@ class RecurrentDeltaRuleFunction(torch.autograd.Function):
         _backward_kernel[(batch * heads,)](
             dys, dW, dy_last, weights, ys, queries, keys, errors, betas, Rq, Rk, Rv, rbeta,
             dq, dk, dv, dbeta, dRq, dRk, dRv, drbeta, seq_len, heads, tile,
+            num_warps=num_warps_for(8 * tile * tile),  # W, Rq, Rk, Rv and their gradients
         )
         return (
             dq.to(q.dtype),
