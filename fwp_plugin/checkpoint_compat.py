@@ -34,9 +34,11 @@ import torch
 
 def fairseq_checkpoint_globals():
     """The non-tensor classes found in fairseq checkpoints: a Namespace of options and numpy
-    scalars in older ones; the config (omegaconf containers and nodes) in the state fairseq
-    sends from the first worker to the others when a data-parallel run resumes
-    (``fairseq.distributed.utils.broadcast_object`` reloads it with torch.load)."""
+    scalars in older ones; the config (omegaconf containers and nodes) and fairseq's placeholders
+    of its tensors in the state fairseq sends from the first worker to the others when a
+    data-parallel run resumes (``fairseq.distributed.utils.broadcast_object`` reloads it with
+    torch.load)."""
+    from fairseq.distributed.utils import _TensorPlaceholder
     from omegaconf import DictConfig, ListConfig, nodes
     from omegaconf.base import ContainerMetadata, Metadata
 
@@ -45,7 +47,8 @@ def fairseq_checkpoint_globals():
     omegaconf_classes = [DictConfig, ListConfig, ContainerMetadata, Metadata, nodes.AnyNode, nodes.StringNode,
                          nodes.IntegerNode, nodes.FloatNode, nodes.BooleanNode, nodes.EnumNode,
                          typing.Any, collections.defaultdict, dict, list, int, float, bool, str]
-    return [argparse.Namespace, scalar_module.multiarray.scalar, numpy.dtype, *numpy_dtypes, *omegaconf_classes]
+    return [argparse.Namespace, scalar_module.multiarray.scalar, numpy.dtype, *numpy_dtypes, *omegaconf_classes,
+            _TensorPlaceholder]
 
 
 def allow_fairseq_checkpoint_globals() -> None:

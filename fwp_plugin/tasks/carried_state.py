@@ -1,8 +1,9 @@
 """The fast-weight states carried along one token stream, from segment to segment."""
 
 from collections.abc import MutableMapping
-from typing import Dict, Iterator
+from typing import Dict, Iterator, Optional
 
+import torch.distributed
 from fairseq.utils import apply_to_sample
 
 from ..modules import detach_states
@@ -25,6 +26,9 @@ class CarriedState(MutableMapping):
 
     def __init__(self):
         self._states: Dict[str, Dict] = {}
+        # Every data-parallel worker's state_dict, by rank, gathered for a checkpoint (gather_workers);
+        # None from the next segment on.
+        self.of_workers: Optional[Dict[int, Dict]] = None
 
     def __getitem__(self, key: str) -> Dict:
         return self._states[key]
@@ -48,6 +52,7 @@ class CarriedState(MutableMapping):
         at every epoch and every validation pass."""
         if sample["segment"] == 0:
             self._states.clear()
+        self.of_workers = None
         device = sample["net_input"]["src_tokens"].device
         self._states = apply_to_sample(lambda state: state.to(device), self._states)  # a no-op once there
         return {**sample, "net_input": {**sample["net_input"], "carried_state": self}}
@@ -59,6 +64,13 @@ class CarriedState(MutableMapping):
     def state_dict(self) -> Dict:
         """The states, detached and on the CPU (what a checkpoint keeps)."""
         return apply_to_sample(lambda state: state.detach().cpu(), self._states)
+
+    def gather_workers(self, group) -> None:
+        """Collect every worker's ``state_dict`` into ``of_workers`` (by rank in ``group``). A
+        collective: every worker of the group calls it after the same training step."""
+        gathered = [None] * torch.distributed.get_world_size(group)
+        torch.distributed.all_gather_object(gathered, self.state_dict(), group=group)
+        self.of_workers = dict(enumerate(gathered))
 
     def load_state_dict(self, states: Dict) -> None:
         """Continue from ``states`` (of ``state_dict``); they move to the device of the next sample."""

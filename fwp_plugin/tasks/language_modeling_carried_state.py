@@ -7,7 +7,8 @@
 segment starts from the final fast-weight states of the previous one,
 detached, so gradients span one segment while the context spans the whole
 row. States start empty at every epoch and every validation pass; checkpoints
-keep the training rows' states, so a resumed run continues them exactly.
+keep the training rows' states (every worker's, see ``CarriedStateEpochIterator``),
+so a resumed run continues them exactly.
 
 ``fairseq-eval-lm --task language_modeling_carried_state --batch-size 1``
 scores a split as one stream with the state carried through all of it
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
 import torch
-from fairseq import utils
+from fairseq import distributed_utils, utils
 from fairseq.data import Dictionary, data_utils, iterators
 from fairseq.dataclass import FairseqDataclass
 from fairseq.tasks import FairseqTask, register_task
@@ -57,6 +58,10 @@ class CarriedStateLanguageModelingConfig(FairseqDataclass):
     # The dataset's batch sizes (rows per worker), as fairseq's language_modeling task holds them.
     batch_size: Optional[int] = II("dataset.batch_size")
     batch_size_valid: Optional[int] = II("dataset.batch_size_valid")
+    # When fairseq-train saves mid-epoch: the workers' carried states are gathered before those saves.
+    save_interval_updates: int = II("checkpoint.save_interval_updates")
+    max_update: int = II("optimization.max_update")
+    no_save: bool = II("checkpoint.no_save")
 
 
 class CarriedStateEpochIterator(iterators.EpochBatchIterator):
@@ -64,8 +69,12 @@ class CarriedStateEpochIterator(iterators.EpochBatchIterator):
     before training goes on) also holds the training rows' carried states: a run resumed
     mid-epoch continues each row from the state it had, as if it had not stopped.
 
-    fairseq writes the checkpoint from the first worker, so it holds that worker's rows;
-    another worker (other rows) resumes its rows from empty states, with a warning."""
+    fairseq writes the checkpoint from the first worker only. Its own rows' states are
+    ``carried_state``; with several workers, ``carried_state_of_workers`` holds every
+    worker's, by shard, gathered after the training step that precedes each save at
+    ``--save-interval-updates`` and ``--max-update``. A run stopped by another limit
+    (``--stop-time-hours``, ``--patience``) or resumed with another number of workers
+    resumes the other workers' rows from empty states, with a warning."""
 
     def __init__(self, train_state: CarriedState, shard: Tuple[int, int], **kwargs):
         super().__init__(**kwargs)
@@ -73,17 +82,24 @@ class CarriedStateEpochIterator(iterators.EpochBatchIterator):
         self.shard = shard  # (shard_id, num_shards): whose rows the states belong to
 
     def state_dict(self):
-        return {**super().state_dict(), "carried_state": self.train_state.state_dict(),
-                "carried_state_shard": self.shard}
+        state = {**super().state_dict(), "carried_state": self.train_state.state_dict(),
+                 "carried_state_shard": self.shard}
+        if self.train_state.of_workers is not None:
+            state["carried_state_of_workers"] = self.train_state.of_workers
+        return state
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         saved_shard = tuple(state_dict.get("carried_state_shard", self.shard))
+        of_workers = state_dict.get("carried_state_of_workers") or {}
+        shard_id, num_shards = self.shard
         if saved_shard == self.shard:
             self.train_state.load_state_dict(state_dict.get("carried_state", {}))
+        elif saved_shard[1] == num_shards and shard_id in of_workers:
+            self.train_state.load_state_dict(of_workers[shard_id])
         elif state_dict.get("carried_state"):
             logger.warning(f"the checkpoint holds the carried states of worker {saved_shard[0]} of "
-                           f"{saved_shard[1]}; worker {self.shard[0]} of {self.shard[1]} resumes its rows "
+                           f"{saved_shard[1]} only; worker {shard_id} of {num_shards} resumes its rows "
                            "from empty states")
 
 
@@ -194,7 +210,17 @@ class CarriedStateLanguageModelingTask(FairseqTask):
             self.train_state.attach(sample), model, criterion, optimizer, update_num, ignore_grad
         )
         self.train_state.detach()
+        if distributed_utils.get_data_parallel_world_size() > 1 and self.saves_after(update_num + 1):
+            self.train_state.gather_workers(distributed_utils.get_data_parallel_group())
         return result
+
+    def saves_after(self, num_updates: int) -> bool:
+        """Whether fairseq-train saves a checkpoint once ``num_updates`` updates are done
+        (mid-epoch; at the end of an epoch the states restart anyway)."""
+        if self.cfg.no_save:
+            return False
+        interval = self.cfg.save_interval_updates
+        return (interval > 0 and num_updates % interval == 0) or num_updates == self.cfg.max_update
 
     def valid_step(self, sample, model, criterion):
         return super().valid_step(self.valid_state.attach(sample), model, criterion)

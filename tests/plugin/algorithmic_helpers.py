@@ -4,9 +4,9 @@ and taggers built the way fairseq-train builds them."""
 import random
 from types import SimpleNamespace
 
-from fairseq import models
+from fairseq import checkpoint_utils, models
+from fairseq.criterions import CRITERION_REGISTRY
 from fairseq.logging import metrics
-
 from plugin_helpers import parse_model_cfg
 
 SPLITS = ("train", "valid", "test")
@@ -98,3 +98,14 @@ def reduced_metrics(criterion, logging_outputs):
     with metrics.aggregate(new_root=True) as aggregated:
         criterion.reduce_metrics(logging_outputs)
         return aggregated.get_smoothed_values()
+
+
+def split_metrics(checkpoint, data, split, criterion_name):
+    """The metrics of ``criterion_name`` for the checkpoint's model on the whole of ``split``, in one batch
+    and one process: what fairseq prints for that split however it batches and shards it."""
+    ensemble, _, task = checkpoint_utils.load_model_ensemble_and_task([str(checkpoint)], arg_overrides={"data": str(data)})
+    task.load_dataset(split)
+    dataset = task.dataset(split)
+    criterion = CRITERION_REGISTRY[criterion_name](task)
+    _, _, logging_output = criterion(ensemble[0].eval(), dataset.collater([dataset[i] for i in range(len(dataset))]))
+    return reduced_metrics(criterion, [logging_output])

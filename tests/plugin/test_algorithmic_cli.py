@@ -10,11 +10,9 @@ import re
 import sys
 
 import pytest
-from fairseq import checkpoint_utils
-from fairseq.criterions import CRITERION_REGISTRY
 from fairseq_cli import train, validate
 
-from algorithmic_helpers import reduced_metrics, write_code_execution_data, write_listops_data
+from algorithmic_helpers import split_metrics, write_code_execution_data, write_listops_data
 from plugin_helpers import PLUGIN_DIR
 
 RUNS = {
@@ -69,12 +67,6 @@ def test_train_then_validate_through_the_fairseq_command_line(task, tmp_path, mo
 
     # fairseq-validate's numbers over 2 batches (8 + 5) are those of the whole split in one batch:
     # every example is scored.
-    models, _, loaded_task = checkpoint_utils.load_model_ensemble_and_task(
-        [str(checkpoint)], arg_overrides={"data": str(data)})
-    loaded_task.load_dataset("test")
-    dataset = loaded_task.dataset("test")
-    criterion = CRITERION_REGISTRY[run["criterion"]](loaded_task)
-    _, _, logging_output = criterion(models[0].eval(), dataset.collater([dataset[i] for i in range(len(dataset))]))
-    expected = reduced_metrics(criterion, [logging_output])
+    expected = split_metrics(checkpoint, data, "test", run["criterion"])
     for name in run["metrics"]:
         assert test[name] == pytest.approx(expected[name]) and 0 <= test[name] <= 100

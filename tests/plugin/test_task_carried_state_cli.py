@@ -3,14 +3,11 @@
 import math
 import os
 import re
-import socket
 import subprocess
-import sys
 
 import pytest
 from fairseq.data import data_utils
-
-from plugin_helpers import PLUGIN_DIR, REPO_ROOT, SHARED_DATA
+from plugin_helpers import COMMAND_ENV, PLUGIN_DIR, REPO_ROOT, SHARED_DATA, run_workers
 
 TASK = "language_modeling_carried_state"
 ROWS, SEGMENT = 4, 32
@@ -19,13 +16,11 @@ TRAIN = ("--user-dir", PLUGIN_DIR, "--task", TASK, "--arch", "fwp_lm", "--decode
          "--no-token-positional-embeddings", "--dropout", "0", "--tokens-per-sample", str(SEGMENT),
          "--optimizer", "adam", "--lr", "2e-3", "--seed", "1", "--log-format", "simple",
          "--no-epoch-checkpoints", "--ddp-backend", "legacy_ddp")
-ENV = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
-           OMP_NUM_THREADS="1")
 
 
 def run(*command, **env):
     """The command's output; it must succeed. ``env``: extra environment variables."""
-    result = subprocess.run(command, capture_output=True, text=True, env=dict(ENV, **env))
+    result = subprocess.run(command, capture_output=True, text=True, env=dict(COMMAND_ENV, **env))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -74,21 +69,8 @@ def test_training_walks_the_whole_split_every_epoch(trained, data_bin):
 
 def test_two_data_parallel_cpu_workers_train_like_one_process_with_all_rows(trained, data_bin):
     """Two gloo workers with 2 rows each see the 4 rows of the one-process run: same losses."""
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    workers = [
-        subprocess.Popen(
-            ["fairseq-train", str(data_bin), *TRAIN, "--batch-size", str(ROWS // 2), "--max-epoch", "1",
-             "--save-dir", str(data_bin.parent / "checkpoints_ddp"), "--cpu", "--distributed-backend", "gloo",
-             "--distributed-world-size", "2", "--distributed-rank", str(rank), "--distributed-no-spawn",
-             "--distributed-init-method", f"tcp://127.0.0.1:{port}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
-        )
-        for rank in (0, 1)
-    ]
-    logs = [worker.communicate(timeout=300)[0] for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], logs[0][-3000:] + logs[1][-3000:]
+    logs = run_workers("train", [str(data_bin), *TRAIN, "--batch-size", str(ROWS // 2), "--max-epoch", "1",
+                        "--save-dir", str(data_bin.parent / "checkpoints_ddp")])
     one_process, _ = trained
     for subset in ("train", "valid"):
         expected, got = epoch_stats(one_process, subset, 1), epoch_stats(logs[0], subset, 1)
