@@ -55,8 +55,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def write_synthetic_data(directory: str, types: int, tokens: int) -> None:
-    """dict.txt with `types` types and train/valid splits of uniformly random tokens, binarized as
+def write_synthetic_data(directory: str, types: int, splits: Dict[str, int]) -> None:
+    """dict.txt with `types` types and splits of uniformly random tokens ({name: tokens}), binarized as
     fairseq-preprocess writes them (lines of 100 tokens)."""
     import torch
     from fairseq.data import Dictionary, indexed_dataset
@@ -66,7 +66,7 @@ def write_synthetic_data(directory: str, types: int, tokens: int) -> None:
         dictionary.add_symbol(f"w{index}", n=types - index)
     dictionary.save(os.path.join(directory, "dict.txt"))
     generator = torch.Generator().manual_seed(0)
-    for split, size in (("train", tokens), ("valid", max(tokens // 20, 1000))):
+    for split, size in splits.items():
         builder = indexed_dataset.make_builder(
             os.path.join(directory, f"{split}.bin"), impl="mmap", vocab_size=len(dictionary)
         )
@@ -161,7 +161,8 @@ def throughput_rows(args: argparse.Namespace, deadline: float = float("inf")) ->
     ]
     print("\n".join(rows), flush=True)
     with tempfile.TemporaryDirectory() as data:
-        write_synthetic_data(data, 1000 if args.smoke else WIKITEXT103_TYPES, args.tokens)
+        splits = {"train": args.tokens, "valid": max(args.tokens // 20, 1000)}
+        write_synthetic_data(data, 1000 if args.smoke else WIKITEXT103_TYPES, splits)
         speeds: Dict[str, float] = {}
         for model in args.models:
             arch = architecture(model)
