@@ -3,8 +3,8 @@
 # sequence accuracy while the Delta Net is unstable (61.4 ± 20% over seeds) and the LSTM
 # reaches 93.2%; here the LSTM, Delta Net and Delta RNN with 3 and 5 variables in the small
 # setting of small.sh (20-statement programs, 2000 / 200 / 200, 40 epochs), three seeds each.
-# One data set per number of variables, shared by the seeds. About 1 h 30 min on 2 free CPU
-# cores (estimated from 2-epoch timings).
+# One data set per number of variables, shared by the seeds. The 18 runs trained for 1 h 44 min
+# in all (0.9-14 min each, one thread per run; measured 2026-12-01).
 #
 #   bash recipes/code_execution/claims.sh OUT_DIR
 #
