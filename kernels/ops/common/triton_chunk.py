@@ -179,6 +179,14 @@ def dot_precision(dtype: torch.dtype) -> str:
     return "ieee" if dtype == torch.float32 else "tf32"
 
 
+def dot_warps(precision: str) -> int:
+    """Warps of a chunkwise kernel: with exact float32 products ("ieee": float32 operand tiles, no tensor cores)
+    the tiles need about twice the registers of tf32 ones and spill with Triton's default 4 warps (the delta
+    rule's backward at D = 64: 24 KB of stack per thread, 4 KB with 8; benchmarks/kernel_resources.py, sm_90).
+    8 for them, 4 otherwise."""
+    return 8 if precision == "ieee" else 4
+
+
 def value_blocks(value_dim: int) -> Tuple[int, int]:
     """(VALUE_BLOCK-sized block, number of blocks) for a padded value dim."""
     block = min(value_dim, VALUE_BLOCK)
@@ -204,6 +212,7 @@ def launch_forward(q, k, u, w, initial_state, store_states: bool):
         HAS_W=w is not None, HAS_INITIAL_STATE=initial_state is not None, STORE_STATES=store_states,
         PRECISION=dot_precision(q.dtype),
         num_stages=1,  # no multi-buffered loads: the float32 tiles alone fill much of the shared memory
+        num_warps=dot_warps(dot_precision(q.dtype)),
     )
     return output, final_state, states
 
@@ -236,6 +245,7 @@ class ChunkRecurrence(torch.autograd.Function):
             HAS_W=w is not None, HAS_GRAD_FINAL_STATE=grad_final_state is not None,
             PRECISION=dot_precision(q.dtype),
             num_stages=1,
+            num_warps=dot_warps(dot_precision(q.dtype)),
         )
         grad_q, grad_k, *grad_w = (share.sum(dim=0).to(x.dtype) for share, x in zip(shares, (q, k, w)))
         if initial_state is None:

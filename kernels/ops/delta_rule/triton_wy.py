@@ -26,7 +26,7 @@ import torch
 import triton
 import triton.language as tl
 
-from fwp_kernels.ops.common.triton_chunk import dot_precision
+from fwp_kernels.ops.common.triton_chunk import dot_precision, dot_warps
 
 
 @triton.jit
@@ -126,7 +126,8 @@ class WYRepresentation(torch.autograd.Function):
         w = torch.empty(k.shape, dtype=torch.float32, device=k.device)
         u = torch.empty(v.shape, dtype=torch.float32, device=v.device)
         _wy_forward_kernel[(num_chunks,)](
-            k, v, beta, w, u, C=chunk_size, DK=key_dim, DV=value_dim, PRECISION=precision, num_stages=1
+            k, v, beta, w, u, C=chunk_size, DK=key_dim, DV=value_dim, PRECISION=precision, num_stages=1,
+            num_warps=dot_warps(precision),
         )
         ctx.save_for_backward(k, v, beta)
         ctx.precision = precision
@@ -155,6 +156,7 @@ class WYRepresentation(torch.autograd.Function):
             DV=value_dim,
             PRECISION=ctx.precision,
             num_stages=1,
+            num_warps=dot_warps(ctx.precision),
         )
         return grad_k.to(k.dtype), grad_v.to(v.dtype), grad_beta.to(beta.dtype), None
 
