@@ -31,13 +31,14 @@ def make_dictionary(num_words: int) -> Dictionary:
 
 # A fairseq command line (fairseq_cli.MODULE, imported first: it sets fairseq's log format) as one CPU worker.
 # fairseq-validate gathers its workers' results through a CUDA buffer (all_gather_list), allocated here on the
-# CPU first; the process group is closed at the end (gloo's threads otherwise may abort the exiting process:
-# "terminate called without an active exception").
+# CPU first. A worker whose command returned leaves at once (os._exit, after flushing its output): at the
+# interpreter's normal exit gloo's threads sometimes abort the process ("terminate called without an active
+# exception") after the work is done. A command that fails still exits with its error.
 CPU_WORKER = (
-    "from fairseq_cli import {module} as command; import sys, torch; from fairseq.distributed import utils; "
+    "from fairseq_cli import {module} as command; import os, sys, torch; from fairseq.distributed import utils; "
     "utils.all_gather_list._buffer = torch.zeros(2 * 16384, dtype=torch.uint8); "
     "utils.all_gather_list._cpu_buffer = torch.zeros(16384, dtype=torch.uint8); "
-    "sys.argv[0] = 'fairseq-{module}'; command.cli_main(); torch.distributed.destroy_process_group()"
+    "sys.argv[0] = 'fairseq-{module}'; command.cli_main(); sys.stdout.flush(); sys.stderr.flush(); os._exit(0)"
 )
 
 
