@@ -13,7 +13,6 @@ command or a snippet of README.md or recipes/wikitext103/README.md fails here.
   reason and where they are tested instead. A command in neither list fails the test.
 """
 
-import os
 import re
 import shlex
 import subprocess
@@ -25,14 +24,11 @@ import pytest
 import torch
 
 from benchmarks.fairseq_throughput import WIKITEXT103_TYPES, write_synthetic_data
+from command_env import COMMAND_ENV
 from fwp_kernels.interface import make_example_inputs
 from fwp_kernels.ops import OPS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The commands as a user runs them: this interpreter's environment first on the PATH, one torch thread.
-COMMAND_ENV = dict(
-    os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"], OMP_NUM_THREADS="1"
-)
 
 READMES = ("README.md", "recipes/wikitext103/README.md")
 

@@ -7,14 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from command_env import COMMAND_ENV
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def run_without_cuda(command, **environment: str) -> subprocess.CompletedProcess:
     """``command`` from the repository root with no CUDA device (even on a GPU machine), no TRITON_INTERPRET
     (--smoke must switch the interpreter on itself) and this interpreter first on the PATH."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    environment = {**os.environ, "PATH": path, "CUDA_VISIBLE_DEVICES": "", **environment}
+    environment = {**COMMAND_ENV, "CUDA_VISIBLE_DEVICES": "", **environment}
     environment.pop("TRITON_INTERPRET", None)
     return subprocess.run(command, cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=600)
 

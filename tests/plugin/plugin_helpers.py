@@ -9,14 +9,11 @@ from typing import List, Sequence
 
 from fairseq.data import Dictionary
 
+from command_env import COMMAND_ENV
 from fwp_plugin.models.from_flags import PLUGIN_DIR, build_model_from_flags, model_config_from_flags
 
 REPO_ROOT = os.path.dirname(PLUGIN_DIR)
 SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data", "wikitext-2")
-
-# fairseq's command lines from this interpreter's environment, one torch thread per process.
-COMMAND_ENV = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
-                   OMP_NUM_THREADS="1")
 
 parse_model_cfg = model_config_from_flags
 build_model = build_model_from_flags

@@ -17,7 +17,6 @@ import os
 import pathlib
 import re
 import subprocess
-import sys
 import types
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +27,8 @@ from fairseq.data import FairseqDataset
 
 from fwp_plugin.eval_lm_guard import eval_lm_size_problem
 from fwp_plugin.numpy_compat import install_numpy_aliases
-from plugin_helpers import PLUGIN_DIR, SHARED_DATA
+from plugin_helpers import COMMAND_ENV, PLUGIN_DIR, SHARED_DATA
 
-ENV = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
-           OMP_NUM_THREADS="1")
 PARALLEL = 2
 PLUGIN = ("--user-dir", PLUGIN_DIR)
 CPU = ("--cpu", "--num-workers", "0")
@@ -49,7 +46,7 @@ PROMPT = "the history of the"
 
 def run(*command, stdin=None):
     """(exit code, stdout + stderr) of a command."""
-    result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=ENV)
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=COMMAND_ENV)
     return result.returncode, result.stdout + result.stderr
 
 
