@@ -17,6 +17,10 @@ whole split. --decays scores each run once per carried-state decay (the model's
 1, the default, is the published model). Runs that differ only in their seed make
 one row per decay (mean ± standard deviation, as collect.py). Each evaluation's log
 goes to RUN_DIR/eval_<split>_length_<L>[_decay_<G>].log; the table is printed.
+An evaluation whose log already holds a perplexity is not repeated when the log is
+newer than the run's best checkpoint, or when the checkpoint is gone (a run
+directory kept without its checkpoints, as the proxy's logs in
+recipes/wikitext103/results/): re-running resumes.
 """
 
 import argparse
@@ -25,6 +29,7 @@ import os
 import re
 import subprocess
 import sys
+from typing import Optional
 
 from collect import group_seeds, mean_and_sd, read_run, training
 
@@ -54,13 +59,39 @@ def carried_length(name: str, data: str, config: dict) -> int:
     return int(name)
 
 
+def best_checkpoint(run_dir: str) -> str:
+    return os.path.join(run_dir, "checkpoints", "checkpoint_best.pt")
+
+
+def log_path(run_dir: str, split: str, label: str, decay: str) -> str:
+    """Where the evaluation of ``run_dir`` on ``split`` at carried length ``label`` and ``decay`` is logged."""
+    return os.path.join(run_dir, f"eval_{split}_length_{label}" + ("" if float(decay) == 1 else f"_decay_{decay}") + ".log")
+
+
+def logged_perplexity(log: str) -> Optional[str]:
+    """The last perplexity fairseq-eval-lm printed into ``log``; None without one."""
+    if not os.path.isfile(log):
+        return None
+    with open(log) as handle:
+        found = re.findall(r"Perplexity: ([0-9.]+)", handle.read())
+    return found[-1] if found else None
+
+
+def reusable_perplexity(run_dir: str, log: str) -> Optional[str]:
+    """The logged perplexity if it scores the run's best checkpoint as it is now: the log is newer than the
+    checkpoint, or the checkpoint is gone; None otherwise."""
+    checkpoint = best_checkpoint(run_dir)
+    if not os.path.isfile(log) or (os.path.isfile(checkpoint) and os.path.getmtime(checkpoint) >= os.path.getmtime(log)):
+        return None
+    return logged_perplexity(log)
+
+
 def perplexity(run_dir: str, data: str, split: str, rows: int, label: str, decay: str, gpus: int) -> str:
     """fairseq-eval-lm's perplexity of the run's best checkpoint with the state carried along ``rows`` rows,
     decayed by ``decay`` at every segment."""
     config = read_run(run_dir)["config"]
-    log = os.path.join(run_dir, f"eval_{split}_length_{label}" + ("" if float(decay) == 1 else f"_decay_{decay}") + ".log")
-    command = ["fairseq-eval-lm", data, "--user-dir", PLUGIN, "--path",
-               os.path.join(run_dir, "checkpoints", "checkpoint_best.pt"), "--gen-subset", split,
+    log = log_path(run_dir, split, label, decay)
+    command = ["fairseq-eval-lm", data, "--user-dir", PLUGIN, "--path", best_checkpoint(run_dir), "--gen-subset", split,
                "--num-workers", "0", "--task", "language_modeling_carried_state",
                "--tokens-per-sample", str(SEGMENT_LENGTH[config["size"]]), "--batch-size", str(rows),
                "--model-overrides", repr({"carried_state_decay": float(decay)})]
@@ -68,15 +99,14 @@ def perplexity(run_dir: str, data: str, split: str, rows: int, label: str, decay
         command.append("--cpu")
     with open(log, "w") as handle:
         finished = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT)
-    with open(log) as handle:
-        found = re.findall(r"Perplexity: ([0-9.]+)", handle.read())
-    if finished.returncode != 0 or not found:
+    found = logged_perplexity(log)
+    if finished.returncode != 0 or found is None:
         sys.exit(f"error: fairseq-eval-lm failed on {run_dir} ({rows} rows); see {log}")
-    return found[-1]
+    return found
 
 
 def check_run(run_dir: str) -> None:
-    """A run of train.sh whose state can be carried: without positional embeddings, with a best checkpoint."""
+    """A run of train.sh whose state can be carried: without positional embeddings."""
     config = read_run(run_dir)["config"]
     if config.get("size") not in SEGMENT_LENGTH:
         sys.exit(f"error: {run_dir}/run_config.txt names no size: it is not a run of recipes/wikitext103/train.sh")
@@ -84,8 +114,6 @@ def check_run(run_dir: str) -> None:
         sys.exit(f"error: {run_dir} is a truncated run with positional embeddings, which restart at every "
                  "segment, so its state cannot be carried; train its twin with train.sh --mode truncated "
                  "-- --no-token-positional-embeddings")
-    if not os.path.isfile(os.path.join(run_dir, "checkpoints", "checkpoint_best.pt")):
-        sys.exit(f"error: {run_dir}/checkpoints/checkpoint_best.pt not found: train first")
 
 
 def main() -> None:
@@ -115,17 +143,24 @@ def main() -> None:
         check_run(run_dir)
 
     tokens = split_tokens(args.data, args.split)
-    runs = []
-    for run_dir in args.run_dirs:
-        run = read_run(run_dir)
-        run["ppl"] = {}
+    runs = [dict(read_run(run_dir), dir=run_dir, ppl={}) for run_dir in args.run_dirs]
+    to_evaluate = []
+    for run in runs:
         for decay in args.decays:
             for name in args.lengths:
-                length = carried_length(name, args.data, run["config"])
-                rows = 1 if length == 0 else math.ceil(tokens / length)
-                print(f"== {run_dir}: carried length {name} ({rows} rows), decay {decay}", file=sys.stderr)
-                run["ppl"][(decay, name)] = perplexity(run_dir, args.data, args.split, rows, name, decay, args.gpus)
-        runs.append(run)
+                found = reusable_perplexity(run["dir"], log_path(run["dir"], args.split, name, decay))
+                if found is None:
+                    to_evaluate.append((run, decay, name))
+                run["ppl"][(decay, name)] = found
+    for run_dir in sorted({run["dir"] for run, _, _ in to_evaluate}):
+        if not os.path.isfile(best_checkpoint(run_dir)):
+            sys.exit(f"error: {best_checkpoint(run_dir)} not found and not every evaluation of the run is logged "
+                     "in it: train first")
+    for run, decay, name in to_evaluate:
+        length = carried_length(name, args.data, run["config"])
+        rows = 1 if length == 0 else math.ceil(tokens / length)
+        print(f"== {run['dir']}: carried length {name} ({rows} rows), decay {decay}", file=sys.stderr)
+        run["ppl"][(decay, name)] = perplexity(run["dir"], args.data, args.split, rows, name, decay, args.gpus)
 
     header = " | ".join(f"{name} tokens" if name.isdigit() else {"train": "training rows"}.get(name, name)
                         for name in args.lengths)

@@ -96,6 +96,42 @@ def test_length_table_refuses_a_run_with_positions(mini_run):
     assert "-- --no-token-positional-embeddings" in result.stderr
 
 
+def test_length_table_reuses_the_logs_that_score_the_checkpoint(mini_run, tmp_path):
+    """A run directory kept without its checkpoints is tabled from its logs alone; a missing log is evaluated
+    again, and every log once the checkpoint is newer than the logs."""
+    data, script = str(mini_run / "data-bin"), os.path.join(RECIPES, "length_table.py")
+    [full_row] = [line for line in (mini_run / "length_table.md").read_text().splitlines()
+                  if line.startswith("| rdn | full |")]
+    run_dir, kept = mini_run / "runs" / "rdn_full_seed1", tmp_path / "rdn_full_seed1"
+    shutil.copytree(run_dir, kept, ignore=shutil.ignore_patterns("checkpoints"))  # copy2: times kept
+
+    def length_table():
+        result = run_script(script, str(kept), "--data", data)
+        evaluated = re.findall(r"carried length (\w+) ", result.stderr)
+        return result, evaluated
+
+    result, evaluated = length_table()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[2:] == [full_row] and evaluated == []
+
+    (kept / "eval_test_length_512.log").unlink()
+    result, _ = length_table()
+    assert result.returncode == 1
+    assert f"{kept}/checkpoints/checkpoint_best.pt not found and not every evaluation of the run is logged" in result.stderr
+
+    shutil.copytree(run_dir / "checkpoints", kept / "checkpoints")  # older than the logs
+    result, evaluated = length_table()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[2:] == [full_row] and evaluated == ["512"]
+
+    newest_log = max(os.path.getmtime(log) for log in kept.glob("eval_test_length_*.log"))
+    os.utime(kept / "checkpoints" / "checkpoint_best.pt", (newest_log + 1, newest_log + 1))
+    result, evaluated = length_table()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[2:] == [full_row]
+    assert evaluated == ["128", "512", "2048", "8192", "train", "stream"]
+
+
 def test_mini_figure_follows_the_training_logs_which_tensorboard_also_holds(mini_run):
     collect = load_script(os.path.join(RECIPES, "collect.py"))
     for run in ("delta_net_truncated_seed1", "rdn_full_seed1"):
