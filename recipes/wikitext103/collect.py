@@ -5,7 +5,9 @@
 Each RUN_DIR is a run of recipes/wikitext103/train.sh evaluated by eval.sh
 (its run_config.txt and results.txt are read). Runs that differ only in their
 seed (train.sh --seed) make one row: the mean and standard deviation over the
-seeds (n - 1 in the denominator), with the number of seeds. --figure also
+seeds (n - 1 in the denominator), with the number of seeds. Rows whose runs
+were trained with fairseq flags that not all runs share (train.sh's flags
+after --, e.g. --attn-normalize) name those flags after the model. --figure also
 writes a PNG: validation perplexity against updates for every row (from the
 train.logs; the mean over the seeds), and each row's test perplexities beside
 the paper's.
@@ -84,6 +86,14 @@ def training(config: dict) -> str:
     return config["mode"]
 
 
+def own_flags(groups: list) -> List[str]:
+    """Each group's fairseq flags (train.sh's flags after --, one "--flag [value]" each) that not every group
+    has, joined by spaces; --no-token-positional-embeddings is left to the training column."""
+    flags = [re.split(r" (?=--)", group["config"].get("extra", "")) for group in groups]
+    shared = set.intersection(*map(set, flags)) | {"--no-token-positional-embeddings", ""}
+    return [" ".join(flag for flag in group_flags if flag not in shared) for group_flags in flags]
+
+
 def paper_ppl(config: dict, evaluation: str) -> str:
     """The paper's test perplexity for a small-setting run's model, training mode and evaluation; "" otherwise."""
     if config["size"] != "small":
@@ -94,13 +104,15 @@ def paper_ppl(config: dict, evaluation: str) -> str:
 def table(runs: list) -> str:
     rows = ["| model | size | training | evaluation | seeds | valid ppl | test ppl | paper test ppl (small) |",
             "|---|---|---|---|---:|---:|---:|---:|"]
-    for group in group_seeds(runs, "ppl"):
+    groups = group_seeds(runs, "ppl")
+    for group, flags in zip(groups, own_flags(groups)):
         config = group["config"]
+        name = " ".join([config["model"], flags]).strip()
         evaluations = sorted({evaluation for _, evaluation in group["ppl"]})
         for evaluation in evaluations:
             valid, test = (group["ppl"].get((split, evaluation), []) for split in ("valid", "test"))
             rows.append(
-                f"| {config['model']} | {config['size']} | {training(config)} | {evaluation.replace('_', ' ')} "
+                f"| {name} | {config['size']} | {training(config)} | {evaluation.replace('_', ' ')} "
                 f"| {max(len(valid), len(test))} | {mean_and_sd(valid)} | {mean_and_sd(test)} "
                 f"| {paper_ppl(config, evaluation)} |"
             )
@@ -109,21 +121,23 @@ def table(runs: list) -> str:
 
 def perplexity_figure(runs: list):
     """A matplotlib Figure. Left: validation perplexity against updates, one line per group of seeds (named by
-    its directory); right: test perplexity per group and evaluation (the mean, with the standard deviation as
-    an error bar over several seeds), beside the paper's where the table has it."""
+    its directory and its own flags); right: test perplexity per group and evaluation (the mean, with the standard
+    deviation as an error bar over several seeds), beside the paper's where the table has it."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import LogFormatter
 
     groups = group_seeds(runs, "ppl")
-    bars = [(f"{group['name']}, {evaluation.replace('_', ' ')}", [float(ppl) for ppl in values],
+    names = [" ".join([group["name"], flags]).strip() for group, flags in zip(groups, own_flags(groups))]
+    bars = [(f"{name}, {evaluation.replace('_', ' ')}", [float(ppl) for ppl in values],
              paper_ppl(group["config"], evaluation))
-            for group in groups for (split, evaluation), values in sorted(group["ppl"].items()) if split == "test"]
+            for group, name in zip(groups, names)
+            for (split, evaluation), values in sorted(group["ppl"].items()) if split == "test"]
     figure = Figure(figsize=(13, 1.5 + max(4.0, 0.35 * len(bars))), layout="constrained")
     curves, tests = figure.subplots(1, 2)
-    for group in groups:
+    for group, name in zip(groups, names):
         if group["curve"]:
             updates, ppl = zip(*group["curve"])
-            curves.plot(updates, ppl, marker=".", label=group["name"])
+            curves.plot(updates, ppl, marker=".", label=name)
     curves.set(xlabel="updates", ylabel="validation perplexity", yscale="log", title="validation during training")
     curves.yaxis.set_major_formatter(LogFormatter())
     curves.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))

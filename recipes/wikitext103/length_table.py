@@ -2,6 +2,7 @@
 
     python recipes/wikitext103/length_table.py RUN_DIR [RUN_DIR ...] --data DATA_BIN
         [--split test] [--lengths 128 512 2048 8192 train stream] [--decays 1 0.98] [--gpus N]
+        [--softmax-batch TOKENS]
 
 Each RUN_DIR is a run of recipes/wikitext103/train.sh without positional embeddings
 (every --mode full run; a truncated run trained with -- --no-token-positional-embeddings),
@@ -15,8 +16,12 @@ cut into the run's segments per update); "stream" carries the state through the
 whole split. --decays scores each run once per carried-state decay (the model's
 --carried-state-decay: the carried fast weights multiplied by it at every segment;
 1, the default, is the published model). Runs that differ only in their seed make
-one row per decay (mean ± standard deviation, as collect.py). Each evaluation's log
-goes to RUN_DIR/eval_<split>_length_<L>[_decay_<G>].log; the table is printed.
+one row per decay (mean ± standard deviation, as collect.py). All rows are scored
+at once (a short length: many rows), and fairseq-eval-lm's --softmax-batch
+computes their log-probabilities TOKENS at a time (default 1024) instead of for
+all rows together: a model with an adaptive softmax (the paper's) then holds no
+rows x tokens x vocabulary tensor, one without it holds only its logits. Each
+evaluation's log goes to RUN_DIR/eval_<split>_length_<L>[_decay_<G>].log; the table is printed.
 An evaluation whose log already holds a perplexity is not repeated when the log is
 newer than the run's best checkpoint, or when the checkpoint is gone (a run
 directory kept without its checkpoints, as the proxy's logs in
@@ -86,14 +91,16 @@ def reusable_perplexity(run_dir: str, log: str) -> Optional[str]:
     return logged_perplexity(log)
 
 
-def perplexity(run_dir: str, data: str, split: str, rows: int, label: str, decay: str, gpus: int) -> str:
+def perplexity(run_dir: str, data: str, split: str, rows: int, label: str, decay: str, gpus: int,
+               softmax_batch: int) -> str:
     """fairseq-eval-lm's perplexity of the run's best checkpoint with the state carried along ``rows`` rows,
-    decayed by ``decay`` at every segment."""
+    decayed by ``decay`` at every segment; output distributions ``softmax_batch`` tokens at a time."""
     config = read_run(run_dir)["config"]
     log = log_path(run_dir, split, label, decay)
     command = ["fairseq-eval-lm", data, "--user-dir", PLUGIN, "--path", best_checkpoint(run_dir), "--gen-subset", split,
                "--num-workers", "0", "--task", "language_modeling_carried_state",
                "--tokens-per-sample", str(SEGMENT_LENGTH[config["size"]]), "--batch-size", str(rows),
+               "--softmax-batch", str(softmax_batch),
                "--model-overrides", repr({"carried_state_decay": float(decay)})]
     if gpus == 0:
         command.append("--cpu")
@@ -128,6 +135,9 @@ def main() -> None:
                         help="carried-state decays to score each run with (the model's --carried-state-decay; "
                              "1: none, the published model)")
     parser.add_argument("--gpus", type=int, default=0, help="0: the CPU; more than 0: one GPU")
+    parser.add_argument("--softmax-batch", type=int, default=1024,
+                        help="tokens whose output distributions fairseq-eval-lm computes at once (its "
+                             "--softmax-batch): bounds the memory of scoring many rows at once")
     args = parser.parse_args()
     for name in args.lengths:
         if name not in ("train", "stream") and not (name.isdigit() and int(name) > 0):
@@ -139,6 +149,8 @@ def main() -> None:
             valid = False
         if not valid:
             parser.error(f"--decays: {decay!r} is not a number in (0, 1]")
+    if args.softmax_batch < 1:
+        parser.error(f"--softmax-batch: {args.softmax_batch} tokens; give a positive count, e.g. 1024")
     for run_dir in args.run_dirs:
         check_run(run_dir)
 
@@ -160,7 +172,8 @@ def main() -> None:
         length = carried_length(name, args.data, run["config"])
         rows = 1 if length == 0 else math.ceil(tokens / length)
         print(f"== {run['dir']}: carried length {name} ({rows} rows), decay {decay}", file=sys.stderr)
-        run["ppl"][(decay, name)] = perplexity(run["dir"], args.data, args.split, rows, name, decay, args.gpus)
+        run["ppl"][(decay, name)] = perplexity(run["dir"], args.data, args.split, rows, name, decay, args.gpus,
+                                               args.softmax_batch)
 
     header = " | ".join(f"{name} tokens" if name.isdigit() else {"train": "training rows"}.get(name, name)
                         for name in args.lengths)

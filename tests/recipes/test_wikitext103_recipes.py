@@ -132,6 +132,24 @@ def test_length_table_reuses_the_logs_that_score_the_checkpoint(mini_run, tmp_pa
     assert evaluated == ["128", "512", "2048", "8192", "train", "stream"]
 
 
+def test_length_table_scores_the_same_a_few_tokens_at_a_time(mini_run, tmp_path):
+    """--softmax-batch 7 (log-probabilities of 7 tokens at a time, many chunks per segment) gives the table's
+    perplexities; a count below 1 is refused."""
+    data, script = str(mini_run / "data-bin"), os.path.join(RECIPES, "length_table.py")
+    [full_row] = [line for line in (mini_run / "length_table.md").read_text().splitlines()
+                  if line.startswith("| rdn | full |")]
+    run_dir = tmp_path / "rdn_full_seed1"
+    shutil.copytree(mini_run / "runs" / "rdn_full_seed1", run_dir, ignore=shutil.ignore_patterns("eval_*_length_*"))
+    result = run_script(script, str(run_dir), "--data", data, "--lengths", "512", "stream", "--softmax-batch", "7")
+    assert result.returncode == 0, result.stderr[-2000:]
+    cells = full_row.split(" | ")
+    assert result.stdout.splitlines()[2] == " | ".join(cells[:4] + [cells[5], cells[9]])
+    assert re.search(r"'softmax_batch': 7[,}]", (run_dir / "eval_test_length_512.log").read_text())
+
+    result = run_script(script, str(run_dir), "--data", data, "--softmax-batch", "0")
+    assert result.returncode == 2 and "--softmax-batch: 0 tokens; give a positive count" in result.stderr
+
+
 def test_mini_figure_follows_the_training_logs_which_tensorboard_also_holds(mini_run):
     collect = load_script(os.path.join(RECIPES, "collect.py"))
     for run in ("delta_net_truncated_seed1", "rdn_full_seed1"):
@@ -263,6 +281,32 @@ def test_collect_gives_the_mean_and_spread_over_seeds(tmp_path):
     assert [bar.get_width() for bar in bars] == pytest.approx([254.1667, 240.0], abs=1e-4)
     error_bar_ends = bars.errorbar.lines[2][0].get_segments()[0][:, 0]
     assert error_bar_ends == pytest.approx([254.1667 - 4.2525, 254.1667 + 4.2525], abs=1e-3)
+
+
+def test_collect_names_the_flags_that_set_a_row_apart(tmp_path):
+    """Runs of one model trained with different fairseq flags make rows named by the flags not all runs share."""
+    runs = {"linear_transformer_truncated": "--dropout 0.1",
+            "linear_transformer_normalised": "--dropout 0.1 --attn-normalize",
+            "rdn_truncated_no_positions": "--dropout 0.1 --no-token-positional-embeddings --feature-map elu1"}
+    for name, extra in runs.items():
+        (tmp_path / name).mkdir()
+        model = name.split("_truncated")[0].split("_normalised")[0]
+        (tmp_path / name / "run_config.txt").write_text(f"model={model} size=tiny mode=truncated extra={extra}\n")
+        (tmp_path / name / "results.txt").write_text("split=test eval=sliding_window ppl=250.0\n")
+    run_dirs = [str(tmp_path / name) for name in runs]
+    result = run_script(os.path.join(RECIPES, "collect.py"), *run_dirs)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2:] == [
+        "| linear_transformer | tiny | truncated | sliding window | 1 |  | 250.0 |  |",
+        "| linear_transformer --attn-normalize | tiny | truncated | sliding window | 1 |  | 250.0 |  |",
+        "| rdn --feature-map elu1 | tiny | truncated, no positions | sliding window | 1 |  | 250.0 |  |"]
+
+    collect = load_script(os.path.join(RECIPES, "collect.py"))
+    _, tests = collect.perplexity_figure([collect.read_run(run_dir) for run_dir in run_dirs]).axes
+    assert [label.get_text() for label in tests.get_yticklabels()] == [
+        "linear_transformer_truncated, sliding window",
+        "linear_transformer_normalised --attn-normalize, sliding window",
+        "rdn_truncated_no_positions --feature-map elu1, sliding window"]
 
 
 @pytest.mark.parametrize("option, value, message", [
